@@ -1,0 +1,282 @@
+"""The syntax tree: frozen dataclasses named after grammar rules, each carrying its Span."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
+from typing import Any
+
+from .span import Span
+
+__all__ = [
+    "Node", "Expr", "Stmt",
+    "Literal", "Interp", "Name", "Attr", "Index", "Call", "MethodCall", "Lambda",
+    "ListLit", "MapLit", "MapEntry", "BinOp", "BoolOp", "Not", "Neg", "Coalesce", "Merge", "Cond",
+    "Assign", "Let", "If", "For", "Skip", "Fail", "Log", "MapEntryRule", "ValueMap", "Block", "Program",
+    "children", "walk",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    span: Span
+
+
+# ---- expressions -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Expr(Node):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Literal(Expr):
+    """Text, number, true/false or null."""
+
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Interp(Expr):
+    """A double-quoted text with `${…}` parts: pieces are str or Expr."""
+
+    parts: tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Name(Expr):
+    """A root (issue, replica, previous, first_sync, connection, an instance name) or a variable."""
+
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Attr(Expr):
+    """`obj.name`: a null-safe field read."""
+
+    obj: Expr
+    name: str
+    name_span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Index(Expr):
+    """`obj[index]`: a null-safe item read (absent key → null)."""
+
+    obj: Expr
+    index: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Expr):
+    """A built-in function call: `len(x)`."""
+
+    func: str
+    args: tuple[Expr, ...]
+    func_span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class MethodCall(Expr):
+    """A collection or text method: `xs.filter(x -> …)`."""
+
+    obj: Expr
+    method: str
+    args: tuple[Expr, ...]
+    method_span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Lambda(Expr):
+    """`x -> body`; the checker allows it only as a method argument."""
+
+    param: str
+    body: Expr
+    param_span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class ListLit(Expr):
+    items: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MapEntry(Node):
+    key: str
+    value: Expr
+    key_span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class MapLit(Expr):
+    entries: tuple[MapEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BinOp(Expr):
+    """Arithmetic and comparison: + - * / % == != < <= > >= in, `not in`."""
+
+    op: str
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class BoolOp(Expr):
+    """`and` / `or`, short-circuit."""
+
+    op: str
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Not(Expr):
+    operand: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Neg(Expr):
+    operand: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Coalesce(Expr):
+    """`a ?? b`: b when a is null."""
+
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Merge(Expr):
+    """`record | {…}`: a copy of a map with fields replaced."""
+
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Cond(Expr):
+    """`then if cond else other`."""
+
+    then: Expr
+    cond: Expr
+    other: Expr
+
+
+# ---- statements --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Stmt(Node):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Block(Node):
+    stmts: tuple[Stmt, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Assign(Stmt):
+    """`target = value`, `target += value`, `target -= value` (op is "=", "+=" or "-=")."""
+
+    target: Expr
+    op: str
+    value: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Let(Stmt):
+    name: str
+    value: Expr
+    name_span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class If(Stmt):
+    """`if c {…} else if c {…} else {…}`: branches are (condition, block) pairs."""
+
+    branches: tuple[tuple[Expr, Block], ...]
+    orelse: Block | None
+
+
+@dataclass(frozen=True, slots=True)
+class For(Stmt):
+    var: str
+    iterable: Expr
+    body: Block
+    var_span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Skip(Stmt):
+    reason: Expr | None
+
+
+@dataclass(frozen=True, slots=True)
+class Fail(Stmt):
+    message: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Log(Stmt):
+    value: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class MapEntryRule(Node):
+    """One line of a value map: `"a" <-> "b"`, `"a" -> "b"` or `"a" <- "b"`."""
+
+    left: Literal
+    arrow: str
+    right: Literal
+
+
+@dataclass(frozen=True, slots=True)
+class ValueMap(Stmt):
+    """Connection scripts: `map A.issue.f <-> B.issue.g { entries; else keep|error|default v }`."""
+
+    left: Expr
+    right: Expr
+    entries: tuple[MapEntryRule, ...]
+    otherwise: str  # "keep", "error" or "default"
+    default: Literal | None
+
+
+@dataclass(frozen=True, slots=True)
+class Program(Node):
+    stmts: tuple[Stmt, ...]
+    source: str
+    file: str
+
+
+# ---- traversal ---------------------------------------------------------------
+
+
+def children(node: Node) -> Iterator[Node]:
+    """The direct child nodes, in source order."""
+    for f in fields(node):
+        if f.name in ("span", "name_span", "key_span", "func_span", "method_span", "param_span", "var_span"):
+            continue
+        v = getattr(node, f.name)
+        yield from _nodes_in(v)
+
+
+def _nodes_in(v: Any) -> Iterator[Node]:
+    if isinstance(v, Node):
+        yield v
+    elif isinstance(v, tuple):
+        for item in v:
+            yield from _nodes_in(item)
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """Every node below and including `node`, depth-first pre-order, without recursion."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(reversed(list(children(n))))

@@ -1,0 +1,169 @@
+"""Syntax stage: rule text → rulelang nodes (`parse`), with syntax errors people understand."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import lark
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+import grammar
+
+from . import nodes as n
+from ._build import Builder
+from ._lexing import PostLexer
+from ._syntax_errors import translate
+from .errors import Diagnostic, RuleSyntaxError
+from .span import Span
+
+__all__ = ["parse", "parse_expr", "ParseLimits", "decode_source"]
+
+
+@dataclass(frozen=True)
+class ParseLimits:
+    """Caps checked before any recursive walk (sandbox.md)."""
+
+    max_source_chars: int = 64 * 1024
+    max_nesting: int = 32  # brackets and blocks
+    max_tree_depth: int = 200  # operators chained inside one expression
+
+
+DEFAULT_LIMITS = ParseLimits()
+
+
+class _Parser:
+    """The Lark LALR parser, built once per process (grammar analysis cached on disk by Lark)."""
+
+    def __init__(self) -> None:
+        self.postlex = PostLexer()
+        self.builder = Builder(self._parse_sub)
+        self.lark = lark.Lark(
+            grammar.read("rules.lark"), parser="lalr", lexer="contextual", strict=True,
+            start=["start", "expr"], keep_all_tokens=True, maybe_placeholders=True,
+            postlex=self.postlex, transformer=self.builder, cache=_cache_path())
+
+    def _parse_sub(self, text: str) -> n.Expr:
+        try:
+            return self.lark.parse(text, start="expr")
+        except UnexpectedInput as e:
+            raise self._translate(e, text) from None
+
+    def _translate(self, e: UnexpectedInput, text: str) -> RuleSyntaxError:
+        if isinstance(e.__context__, RuleSyntaxError):
+            return e.__context__
+        return translate(e, text, self.builder, self.postlex)
+
+
+def _cache_path() -> str | bool:
+    import os
+    import tempfile
+
+    try:
+        d = os.path.join(tempfile.gettempdir(), f"rulelang-lark-{os.getuid() if hasattr(os, 'getuid') else 0}")
+        os.makedirs(d, exist_ok=True)
+        return os.path.join(d, f"rules-{lark.__version__}-{_grammar_hash()}.cache")
+    except OSError:
+        return False
+
+
+def _grammar_hash() -> str:
+    import hashlib
+
+    return hashlib.sha256(grammar.read("rules.lark").encode()).hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=1)
+def _parser() -> _Parser:
+    return _Parser()
+
+
+def decode_source(data: bytes, file: str) -> str:
+    """UTF-8 bytes → text, or a positioned error naming the first bad byte."""
+    if b"\0" in data:
+        return _nul_error(data.decode("utf-8", "replace"), file)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        before = data[:e.start].decode("utf-8", "replace")
+        line = before.count("\n") + 1
+        col = len(before) - (before.rfind("\n") + 1) + 1
+        raise RuleSyntaxError(Diagnostic(
+            "S109", f"file is not UTF-8 text (byte 0x{data[e.start]:02x} at line {line}, column {col})",
+            Span(file, line, col, line, col + 1))) from None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def _nul_error(text: str, file: str) -> str:
+    i = text.index("\0")
+    line = text.count("\n", 0, i) + 1
+    col = i - (text.rfind("\n", 0, i) + 1) + 1
+    raise RuleSyntaxError(Diagnostic("S109", "NUL byte in rule text (is this a binary file?)",
+                                     Span(file, line, col, line, col + 1, i, i + 1)))
+
+
+def normalize(text: str) -> str:
+    """CRLF and lone CR become LF, so positions are the same on every platform."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def parse(source: str | bytes, file: str = "<rules>", *, limits: ParseLimits = DEFAULT_LIMITS) -> n.Program:
+    """Parse one program; raise RuleSyntaxError with one positioned diagnostic when it does not parse."""
+    text = decode_source(source, file) if isinstance(source, bytes) else source
+    if "\0" in text:
+        _nul_error(text, file)
+    text = normalize(text)
+    if len(text) > limits.max_source_chars:
+        raise RuleSyntaxError(Diagnostic(
+            "S110", f"rule text too large: {len(text):,} characters (the limit is {limits.max_source_chars:,})",
+            Span(file, 1, 1, 1, 2, 0, 1)))
+    stmts = _run(text, file, "start", limits)
+    end = _end_span(text, file)
+    program = n.Program(Span(file, 1, 1, end.line, end.col, 0, len(text)), tuple(stmts), text, file)
+    _check_depth(program, limits)
+    return program
+
+
+def parse_expr(source: str, file: str = "<expr>", *, limits: ParseLimits = DEFAULT_LIMITS) -> n.Expr:
+    """Parse one expression (used for `${…}` parts and by tools)."""
+    text = normalize(source)
+    expr = _run(text, file, "expr", limits)
+    _check_depth(expr, limits)
+    return expr
+
+
+def _run(text: str, file: str, start: str, limits: ParseLimits):
+    p = _parser()
+    p.postlex.configure(file, limits.max_nesting, text)
+    base = p.builder.base
+    base.file, base.line, base.col, base.offset = file, 1, 1, 0
+    try:
+        return p.lark.parse(text, start=start)
+    except UnexpectedInput as e:
+        raise p._translate(e, text) from None
+    except RuleSyntaxError:
+        raise
+    except RecursionError:
+        raise RuleSyntaxError(Diagnostic("S111", "rule text nested too deeply", Span(file, 1, 1, 1, 2))) from None
+
+
+def _end_span(text: str, file: str) -> Span:
+    line = text.count("\n") + 1
+    col = len(text) - (text.rfind("\n") + 1) + 1
+    return Span(file, line, col, line, col, len(text), len(text))
+
+
+def _check_depth(root: n.Node, limits: ParseLimits) -> None:
+    """Refuse trees deeper than the limit before any recursive pass walks them."""
+    stack: list[tuple[n.Node, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limits.max_tree_depth:
+            raise RuleSyntaxError(Diagnostic(
+                "S111", f"expression too deeply nested: more than {limits.max_tree_depth} levels",
+                node.span, hint="split it with `let` variables"))
+        stack.extend((c, depth + 1) for c in n.children(node))
+
+
+# Re-exported so callers can catch Lark-free errors only.
+_ = (UnexpectedCharacters, UnexpectedEOF, UnexpectedToken)
