@@ -1,0 +1,334 @@
+"""The default StateStore: one SQLite file per connection folder, safe against a kill at any moment.
+
+Safety comes from SQLite itself: every method (or `transaction()` group) is one
+transaction, the journal is WAL with synchronous=FULL (runtime/_sqlite.py says
+why), and nothing is kept in memory between calls that a kill could lose.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from . import _state_schema
+from ._isotime import format_utc, utc_now
+from ._sqlite import SQLiteFile, migrate
+from .state import (
+    ACTIVE,
+    DONE,
+    ERROR,
+    IN_PROGRESS,
+    PENDING,
+    UNLINKED,
+    Event,
+    QueueEntry,
+    QueueState,
+    ReplicaKind,
+    StateError,
+    StateStore,
+    StoredReplica,
+    Twin,
+    canonical_json,
+    replica_hash,
+)
+
+__all__ = ["SQLiteStateStore"]
+
+_QUEUE_COLUMNS = ("id, message_id, twin_id, direction, source_instance, source_key, seq, replica, state, "
+                  "reason, attempts, next_attempt_at, created_at, updated_at")
+
+
+class SQLiteStateStore(StateStore):
+    """StateStore over one SQLite file; `clock` is there for tests of delays and leases."""
+
+    def __init__(self, path: str | Path, *, clock: Callable[[], datetime] = utc_now) -> None:
+        self._clock = clock
+        self._db = SQLiteFile(path)
+        self.path = self._db.path
+        try:
+            self.schema_version = migrate(self._db.conn, str(self.path), _state_schema.MIGRATIONS)
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _now(self, plus_seconds: float = 0.0) -> str:
+        return format_utc(self._clock() + timedelta(seconds=plus_seconds))
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._db.transaction():
+            yield
+
+    def close(self) -> None:
+        self._db.close()
+
+    # ---- twins ----
+
+    @staticmethod
+    def _twin(row: sqlite3.Row | None) -> Twin | None:
+        return Twin(**dict(row)) if row is not None else None
+
+    def twin_for(self, instance: str, key: str) -> Twin | None:
+        return self._twin(self._db.one(
+            "SELECT * FROM twins WHERE status = 'active' AND "
+            "((instance_a = ? AND key_a = ?) OR (instance_b = ? AND key_b = ?))", (instance, key, instance, key)))
+
+    def get_twin(self, twin_id: int) -> Twin | None:
+        return self._twin(self._db.one("SELECT * FROM twins WHERE id = ?", (twin_id,)))
+
+    def ensure_twin(self, instance: str, key: str, other_instance: str) -> Twin:
+        if instance == other_instance:
+            raise StateError(f"a twin joins two instances, not {instance} with itself", code="K792")
+        with self.transaction():
+            found = self.twin_for(instance, key)
+            if found is not None:
+                return found
+            now = self._now()
+            a, b = sorted((instance, other_instance))
+            key_a, key_b = (key, None) if a == instance else (None, key)
+            cur = self._db.conn.execute(
+                "INSERT INTO twins (instance_a, key_a, instance_b, key_b, status, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, 'active', ?, ?)", (a, key_a, b, key_b, now, now))
+            return Twin(cur.lastrowid or 0, a, key_a, b, key_b, ACTIVE, now, now)
+
+    def _need_twin(self, twin_id: int) -> Twin:
+        twin = self.get_twin(twin_id)
+        if twin is None:
+            raise StateError(f"there is no twin {twin_id}", code="K792")
+        return twin
+
+    def link_twin(self, twin_id: int, instance: str, key: str) -> Twin:
+        with self.transaction():
+            twin = self._need_twin(twin_id)
+            column = "key_a" if twin._side(instance) == "a" else "key_b"
+            current = twin.key_on(instance)
+            if current is not None and current != key:
+                raise StateError(f"twin {twin_id} already has {current} on {instance}; unlink it to pair {key}",
+                                 code="K791")
+            holder = self.twin_for(instance, key)
+            if holder is not None and holder.id != twin_id:
+                raise StateError(f"{key} on {instance} already belongs to twin {holder.id} "
+                                 f"({holder.instance_a} {holder.key_a} <-> {holder.instance_b} {holder.key_b})",
+                                 code="K791")
+            self._db.conn.execute(f"UPDATE twins SET {column} = ?, updated_at = ? WHERE id = ?",
+                               (key, self._now(), twin_id))
+            return self._need_twin(twin_id)
+
+    def unlink_twin(self, twin_id: int) -> None:
+        with self.transaction():
+            self._need_twin(twin_id)
+            self._db.conn.execute("UPDATE twins SET status = ?, updated_at = ? WHERE id = ?",
+                               (UNLINKED, self._now(), twin_id))
+
+    def twins(self, status: str | None = ACTIVE) -> list[Twin]:
+        rows = self._db.rows("SELECT * FROM twins WHERE ? IS NULL OR status = ? ORDER BY id", (status, status))
+        return [Twin(**dict(r)) for r in rows]
+
+    # ---- replicas ----
+
+    def last_replica(self, twin_id: int, direction: str, kind: ReplicaKind) -> StoredReplica | None:
+        row = self._db.one("SELECT * FROM replicas WHERE twin_id = ? AND direction = ? AND kind = ?",
+                        (twin_id, direction, kind))
+        if row is None:
+            return None
+        return StoredReplica(row["twin_id"], row["direction"], row["kind"], json.loads(row["replica"]),
+                             row["hash"], row["recorded_at"])
+
+    def record_replica(self, twin_id: int, direction: str, kind: ReplicaKind,
+                       replica: Mapping[str, Any]) -> StoredReplica:
+        text, digest, now = canonical_json(replica), replica_hash(replica), self._now()
+        self._db.run("INSERT INTO replicas (twin_id, direction, kind, replica, hash, recorded_at) "
+                  "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (twin_id, direction, kind) DO UPDATE SET "
+                  "replica = excluded.replica, hash = excluded.hash, recorded_at = excluded.recorded_at",
+                  (twin_id, direction, kind, text, digest, now))
+        return StoredReplica(twin_id, direction, kind, json.loads(text), digest, now)
+
+    # ---- id maps ----
+
+    def _id_columns(self, twin_id: int, local_instance: str) -> tuple[str, str]:
+        """(local column, remote column) for this side of the twin."""
+        side = self._need_twin(twin_id)._side(local_instance)
+        return ("id_a", "id_b") if side == "a" else ("id_b", "id_a")
+
+    def id_map(self, twin_id: int, kind: str, local_instance: str) -> dict[str, str]:
+        local, remote = self._id_columns(twin_id, local_instance)
+        rows = self._db.rows(f"SELECT {remote}, {local} FROM id_maps WHERE twin_id = ? AND kind = ?", (twin_id, kind))
+        return {r[0]: r[1] for r in rows}
+
+    def map_ids(self, twin_id: int, kind: str, local_instance: str, pairs: Mapping[str, str]) -> None:
+        with self.transaction():
+            local, remote = self._id_columns(twin_id, local_instance)
+            now = self._now()
+            for remote_id, local_id in pairs.items():
+                self._db.conn.execute(f"DELETE FROM id_maps WHERE twin_id = ? AND kind = ? AND "
+                                   f"({remote} = ? OR {local} = ?)", (twin_id, kind, remote_id, local_id))
+                self._db.conn.execute(f"INSERT INTO id_maps (twin_id, kind, {remote}, {local}, created_at) "
+                                   "VALUES (?, ?, ?, ?, ?)", (twin_id, kind, str(remote_id), str(local_id), now))
+
+    def unmap_ids(self, twin_id: int, kind: str, local_instance: str, remote_ids: Iterable[str]) -> None:
+        with self.transaction():
+            _, remote = self._id_columns(twin_id, local_instance)
+            for remote_id in remote_ids:
+                self._db.conn.execute(f"DELETE FROM id_maps WHERE twin_id = ? AND kind = ? AND {remote} = ?",
+                                   (twin_id, kind, str(remote_id)))
+
+    # ---- the queue ----
+
+    @staticmethod
+    def _entry(row: Mapping[str, Any]) -> QueueEntry:
+        values = dict(row)
+        values["replica"] = json.loads(values["replica"])
+        return QueueEntry(**values)
+
+    def enqueue(self, *, message_id: str, twin_id: int, direction: str, source_instance: str,
+                source_key: str, replica: Mapping[str, Any], seq: int | None = None) -> QueueEntry | None:
+        text = canonical_json(replica)
+        with self.transaction():
+            if self._db.one("SELECT 1 FROM queue WHERE message_id = ?", (message_id,)) is not None:
+                return None
+            self._need_twin(twin_id)
+            row = self._db.one("SELECT last_seq FROM sequences WHERE twin_id = ? AND direction = ?",
+                            (twin_id, direction))
+            last = row[0] if row is not None else 0
+            if seq is None:
+                seq = last + 1
+            elif self._db.one("SELECT 1 FROM queue WHERE twin_id = ? AND direction = ? AND seq = ?",
+                           (twin_id, direction, seq)) is not None:
+                raise StateError(f"twin {twin_id} already has message number {seq} for {direction}",
+                                 code="K794")
+            self._db.conn.execute(
+                "INSERT INTO sequences (twin_id, direction, last_seq) VALUES (?, ?, ?) "
+                "ON CONFLICT (twin_id, direction) DO UPDATE SET last_seq = max(last_seq, excluded.last_seq)",
+                (twin_id, direction, seq))
+            now = self._now()
+            cur = self._db.conn.execute(
+                "INSERT INTO queue (message_id, twin_id, direction, source_instance, source_key, seq, replica, "
+                "state, attempts, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
+                (message_id, twin_id, direction, source_instance, source_key, seq, text, now, now))
+            return QueueEntry(cur.lastrowid or 0, message_id, twin_id, direction, source_instance, source_key,
+                              seq, json.loads(text), PENDING, None, 0, None, now, now)
+
+    def claim(self, *, direction: str | None = None, limit: int = 1, lease_seconds: float = 300.0
+              ) -> list[QueueEntry]:
+        with self.transaction():
+            now = self._now()
+            rows = self._db.rows(
+                f"SELECT {_QUEUE_COLUMNS} FROM queue q "
+                "WHERE q.state IN ('pending', 'in_progress') "
+                "AND (q.next_attempt_at IS NULL OR q.next_attempt_at <= ?) "
+                "AND (? IS NULL OR q.direction = ?) "
+                "AND NOT EXISTS (SELECT 1 FROM queue e WHERE e.twin_id = q.twin_id "
+                "AND e.direction = q.direction AND e.seq < q.seq AND e.state != 'done') "
+                "ORDER BY q.id LIMIT ?", (now, direction, direction, limit))
+            lease_end = self._now(lease_seconds)
+            claimed = []
+            for row in rows:
+                self._db.conn.execute("UPDATE queue SET state = 'in_progress', attempts = attempts + 1, "
+                                   "next_attempt_at = ?, updated_at = ? WHERE id = ?", (lease_end, now, row["id"]))
+                values = dict(row) | {"state": IN_PROGRESS, "attempts": row["attempts"] + 1,
+                                      "next_attempt_at": lease_end, "updated_at": now}
+                claimed.append(self._entry(values))
+            return claimed
+
+    def _set_state(self, entry_id: int, state: str, reason: str | None, next_attempt_at: str | None) -> None:
+        changed = self._db.run("UPDATE queue SET state = ?, reason = ?, next_attempt_at = ?, updated_at = ? "
+                            "WHERE id = ?", (state, reason, next_attempt_at, self._now(), entry_id))
+        if not changed:
+            raise StateError(f"there is no queue entry {entry_id}", code="K795")
+
+    def complete(self, entry_id: int) -> None:
+        self._set_state(entry_id, DONE, None, None)
+
+    def postpone(self, entry_id: int, reason: str, delay_seconds: float) -> None:
+        self._set_state(entry_id, PENDING, reason, self._now(max(0.0, delay_seconds)))
+
+    def fail(self, entry_id: int, reason: str) -> None:
+        self._set_state(entry_id, ERROR, reason, None)
+
+    def retry(self, entry_ids: Iterable[int] | None = None) -> int:
+        update = ("UPDATE queue SET state = 'pending', attempts = 0, next_attempt_at = NULL, updated_at = ? "
+                  "WHERE state = 'error'")
+        with self.transaction():
+            if entry_ids is None:
+                return self._db.conn.execute(update, (self._now(),)).rowcount
+            return sum(self._db.conn.execute(update + " AND id = ?", (self._now(), i)).rowcount for i in entry_ids)
+
+    def release_claims(self) -> int:
+        return self._db.run("UPDATE queue SET state = 'pending', next_attempt_at = NULL, updated_at = ? "
+                         "WHERE state = 'in_progress'", (self._now(),))
+
+    def get_entry(self, entry_id: int) -> QueueEntry | None:
+        row = self._db.one(f"SELECT {_QUEUE_COLUMNS} FROM queue WHERE id = ?", (entry_id,))
+        return self._entry(row) if row is not None else None
+
+    def entries(self, *, state: QueueState | None = None, twin_id: int | None = None,
+                limit: int | None = None) -> list[QueueEntry]:
+        rows = self._db.rows(f"SELECT {_QUEUE_COLUMNS} FROM queue WHERE (? IS NULL OR state = ?) "
+                          "AND (? IS NULL OR twin_id = ?) ORDER BY id LIMIT ?",
+                          (state, state, twin_id, twin_id, -1 if limit is None else limit))
+        return [self._entry(r) for r in rows]
+
+    def queue_counts(self) -> dict[str, int]:
+        counts = {PENDING: 0, IN_PROGRESS: 0, DONE: 0, ERROR: 0}
+        counts.update({r[0]: r[1] for r in self._db.rows("SELECT state, count(*) FROM queue GROUP BY state")})
+        return counts
+
+    def purge_done(self, before: str) -> int:
+        return self._db.run("DELETE FROM queue WHERE state = 'done' AND updated_at < ?", (before,))
+
+    # ---- idempotent create ----
+
+    def create_intent(self, twin_id: int, instance: str) -> str:
+        with self.transaction():
+            self._need_twin(twin_id)._side(instance)
+            row = self._db.one("SELECT marker FROM create_intents WHERE twin_id = ? AND instance = ? AND key IS NULL",
+                            (twin_id, instance))
+            if row is not None:
+                return str(row[0])
+            marker = f"rulelang-{uuid.uuid4().hex}"
+            self._db.conn.execute("INSERT INTO create_intents (marker, twin_id, instance, created_at) VALUES (?, ?, ?, ?)",
+                               (marker, twin_id, instance, self._now()))
+            return marker
+
+    def resolve_create(self, marker: str, key: str) -> None:
+        if not self._db.run("UPDATE create_intents SET key = ?, resolved_at = ? WHERE marker = ?",
+                         (key, self._now(), marker)):
+            raise StateError(f"there is no create intent {marker}", code="K795")
+
+    # ---- cursors and flags ----
+
+    def cursor(self, instance: str) -> str | None:
+        row = self._db.one("SELECT value FROM cursors WHERE instance = ?", (instance,))
+        return row[0] if row is not None else None
+
+    def set_cursor(self, instance: str, value: str) -> None:
+        self._db.run("INSERT INTO cursors (instance, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (instance) "
+                  "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                  (instance, value, self._now()))
+
+    def is_paused(self) -> bool:
+        row = self._db.one("SELECT value FROM flags WHERE name = 'paused'")
+        return row is not None and row[0] == "1"
+
+    def set_paused(self, paused: bool) -> None:
+        self._db.run("INSERT INTO flags (name, value) VALUES ('paused', ?) "
+                  "ON CONFLICT (name) DO UPDATE SET value = excluded.value", ("1" if paused else "0",))
+
+    # ---- event log ----
+
+    def log(self, kind: str, message: str, *, level: str = "info", twin_id: int | None = None,
+            data: Mapping[str, Any] | None = None) -> None:
+        self._db.run("INSERT INTO events (at, level, kind, message, twin_id, data) VALUES (?, ?, ?, ?, ?, ?)",
+                  (self._now(), level, kind, message, twin_id, canonical_json(data) if data is not None else None))
+
+    def events(self, *, twin_id: int | None = None, limit: int = 100) -> list[Event]:
+        rows = self._db.rows("SELECT * FROM events WHERE ? IS NULL OR twin_id = ? ORDER BY id DESC LIMIT ?",
+                          (twin_id, twin_id, limit))
+        return [Event(r["id"], r["at"], r["level"], r["kind"], r["message"], r["twin_id"],
+                      json.loads(r["data"]) if r["data"] is not None else None) for r in rows]
