@@ -183,7 +183,10 @@ class _Parser:
             raise JqlError(f"Error in the JQL Query: expecting a value after '{name} {op.text}'.")
         if op.text in ("~", "!~"):
             needle = tok.text.lower()
-            hit = (lambda issue: any(needle in str(v).lower() for v in self.values(issue, name)))
+
+            def hit(issue: Any) -> bool:
+                return any(needle in str(v).lower() for v in self.values(issue, name))
+
             return hit if op.text == "~" else (lambda issue: not hit(issue))
         want = self.literal(kind, tok)
         return _compare(op.text, want, lambda issue: self.values(issue, name))

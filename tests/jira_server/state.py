@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from .jql import FieldValues, JqlError, parse_jql
+from .index import search
 from .model import (
     ApiError,
     Attachment,
@@ -48,10 +46,6 @@ SYSTEM_FIELDS: dict[str, tuple[str, str, bool]] = {
     "worklog": ("Log Work", "array", False),
 }
 
-_JQL_ALIASES = {"type": "issuetype", "issuekey": "key", "component": "components", "fixversion": "fixVersions",
-                "affectedversion": "versions", "due": "duedate", "createddate": "created",
-                "updateddate": "updated"}
-
 _NOT_SETTABLE = "Field '{}' cannot be set. It is not on the appropriate screen, or unknown."
 
 
@@ -85,7 +79,7 @@ class JiraState:
 
     # ---- lookups
     def now(self) -> datetime:
-        t = self.clock().astimezone(timezone.utc)
+        t = self.clock().astimezone(UTC)
         return t.replace(microsecond=t.microsecond // 1000 * 1000)  # Jira keeps milliseconds
 
     def issue(self, id_or_key: str) -> Issue:
@@ -248,69 +242,10 @@ class JiraState:
         issue.index = older + live + [(visible, issue.snapshot())]
 
     # ---- search
-    def search(self, jql: str, viewer: User, *, require_bound: bool) -> list[Issue]:
-        tz = ZoneInfo(viewer.time_zone)
-        try:
-            query = parse_jql(jql, self._resolve, tz, self.clock)
-        except JqlError as exc:
-            raise ApiError(400, str(exc)) from None
-        if require_bound and query.where is None:
-            raise ApiError(400, "Unbounded JQL queries are not allowed here. Please add a search "
-                                "restriction to your query.")
-        now = time.monotonic()
-        found = []
-        for issue in self.issues.values():
-            visible = [snap for at, snap in issue.index if at <= now]
-            if visible and query.matches(visible[-1]):
-                found.append(visible[-1])
-        for name, asc in reversed(query.order or [("created", False)]):
-            found.sort(key=lambda i, n=name: _sort_key(self._resolve(i, n)[1]), reverse=not asc)
-        return found
-
-    def _resolve(self, issue: Issue | None, name: str) -> FieldValues:
-        low = name.lower()
-        fid = _JQL_ALIASES.get(low, low)
-        prop = re.fullmatch(r"issue\.property\[([^\]]+)\]((?:\.\w+)*)", name, re.I)
-        if prop:
-            if issue is None:
-                return "text", []
-            value: Any = issue.properties.get(prop.group(1))
-            for part in filter(None, prop.group(2).split(".")):
-                value = value.get(part) if isinstance(value, dict) else None
-            return "text", ([] if value is None else value if isinstance(value, list) else [value])
-        cf = re.fullmatch(r"cf\[(\d+)\]", low)
-        custom = next((c for c in self.custom.values()
-                       if (cf and c.numeric_id == cf.group(1)) or c.name.lower() == low or c.id == low), None)
-        if custom is not None:
-            kind = "number" if custom.type == "number" else "date" if custom.type == "date" else "text"
-            return kind, [] if issue is None else _flat(issue.fields.get(custom.id))
-        if fid in ("created", "updated", "duedate"):
-            return "date", [] if issue is None else _dates(issue.fields.get(fid))
-        known = {"project", "key", "id", "text", "issuetype", "status", "priority", "resolution", "labels",
-                 "components", "fixversions", "versions", "assignee", "reporter", "summary", "description",
-                 "comment", "parent"}
-        if fid.lower() not in known and fid not in ("fixVersions",):
-            raise JqlError(f"Field '{name}' does not exist or you do not have permission to view it.")
-        if issue is None:
-            return "text", []
-        f = issue.fields
-        if fid == "project":
-            return "text", [issue.project, self.projects.get(issue.project, "")]
-        if fid == "key":
-            return "text", [issue.key]
-        if fid == "id":
-            return "text", [str(issue.id)]
-        if fid == "text":
-            return "text", [f["summary"], adf_text(f["description"]), *(adf_text(c.body) for c in issue.comments)]
-        if fid == "comment":
-            return "text", [adf_text(c.body) for c in issue.comments]
-        if fid == "description":
-            return "text", [adf_text(f["description"])] if f["description"] else []
-        if fid in ("assignee", "reporter"):
-            u = f.get(fid)
-            return "text", [] if u is None else [u.account_id, u.name, u.email, u.display_name]
-        key = "fixVersions" if fid.lower() == "fixversions" else fid
-        return "text", _flat(f.get(key))
+    def search(self, jql: str, viewer: User, *, require_bound: bool, fresh: set[int] | frozenset = frozenset()
+               ) -> list[Issue]:
+        """Issues matching `jql` as the index sees them; ids in `fresh` are read live (Cloud's reconcileIssues)."""
+        return search(self, jql, viewer, require_bound=require_bound, fresh=fresh)
 
     # ---- field coercion
     def _field_name(self, fid: str) -> str:
@@ -441,33 +376,3 @@ def _date(value: Any, message: str) -> str | None:
         return date.fromisoformat(str(value)).isoformat()
     except ValueError:
         raise ValueError(message.format(value)) from None
-
-
-def _flat(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    if isinstance(value, User):
-        return [value.account_id, value.name, value.email]
-    if isinstance(value, list):
-        return [x for v in value for x in _flat(v)]
-    if isinstance(value, dict):
-        return [adf_text(value)]
-    return [value]
-
-
-def _dates(value: Any) -> list[datetime]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [datetime.fromisoformat(value).replace(tzinfo=timezone.utc)]
-    return [value]
-
-
-def _sort_key(values: list[Any]) -> tuple:
-    if not values:
-        return (0, "")
-    v = values[0]
-    if isinstance(v, str) and re.fullmatch(r"[A-Z][A-Z0-9_]*-\d+", v):
-        prefix, num = v.rsplit("-", 1)
-        return (1, prefix, int(num))
-    return (1, v)

@@ -1,0 +1,1 @@
+"""Tests of the Jira connector (client, connector) and of the Jira-compatible test server."""
