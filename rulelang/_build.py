@@ -181,14 +181,8 @@ class Builder(Transformer):
         return n.ListLit(self.span(c[0], c[-1]), tuple(x for x in c if isinstance(x, n.Expr)))
 
     def map_lit(self, c: list) -> n.MapLit:
+        # Duplicate keys are the checker's to report (R114), with every other finding of the file.
         entries = tuple(x for x in c if isinstance(x, n.MapEntry))
-        seen: dict[str, n.MapEntry] = {}
-        for e in entries:
-            if e.key in seen:
-                raise RuleSyntaxError(Diagnostic(
-                    "S107", f"duplicate key '{e.key}' in map literal (first at line {seen[e.key].span.line})",
-                    e.key_span))
-            seen[e.key] = e
         return n.MapLit(self.span(c[0], c[-1]), entries)
 
     def map_item(self, c: list) -> n.MapEntry:

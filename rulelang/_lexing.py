@@ -15,6 +15,10 @@ from .span import Span
 OPENERS = {"(": ")", "[": "]", "{": "}"}
 CLOSERS = {")": "(", "]": "[", "}": "{"}
 
+# A newline right after a binary operator continues the expression (`"a" +⏎ "b"`), as in Go:
+# a line that ends with an operator cannot end a statement anyway.
+BINARY_OPERATORS = frozenset({"ADD_OP", "MUL_OP", "COMP_OP", "AND", "OR", "NOT", "IN", "VBAR", "MINUS",
+                              "COALESCE"})
 
 
 @dataclass
@@ -38,22 +42,47 @@ class PostLexer:
         self._local = threading.local()
         self.file = "<rules>"
         self.max_depth = 32
+        self.base = None  # the Builder's Base: where the text parsed now starts in the file
 
     @property
     def open_brackets(self) -> list[Open]:
         return getattr(self._local, "stack", [])
 
-    def configure(self, file: str, max_depth: int, text: str) -> None:
+    def configure(self, file: str, max_depth: int, text: str, depth_offset: int = 0) -> None:
         self._local.file = file
         self._local.text = text
         self._local.max_depth = max_depth
+        self._local.depth_offset = depth_offset  # brackets already open around a `${…}` part
+        self._local.stack = []
+
+    def save(self) -> tuple:
+        """The per-parse state, so that parsing a `${…}` part inside a parse can restore it."""
+        loc = self._local
+        return (getattr(loc, "file", "<rules>"), getattr(loc, "text", ""), getattr(loc, "max_depth", 32),
+                getattr(loc, "depth_offset", 0), getattr(loc, "stack", []))
+
+    def restore(self, state: tuple) -> None:
+        loc = self._local
+        loc.file, loc.text, loc.max_depth, loc.depth_offset, loc.stack = state
+
+    def span(self, line: int, col: int, end_line: int, end_col: int, start: int, end: int) -> Span:
+        """A span in the file for a position in the text parsed now (shifted inside `${…}`)."""
+        b = self.base
+        file = getattr(self._local, "file", "<rules>")
+        if b is None:
+            return Span(file, line, col, end_line, end_col, start, end)
+        if line == 1:
+            col += b.col - 1
+        if end_line == 1:
+            end_col += b.col - 1
+        return Span(file, line + b.line - 1, col, end_line + b.line - 1, end_col, start + b.offset, end + b.offset)
 
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
         # No token look-ahead here: Lark's contextual lexer lexes each token in the parser
         # state of the moment, so holding one back would lex the next in the wrong state.
         # Whether a newline continues the statement is decided from the raw text instead.
-        file = getattr(self._local, "file", "<rules>")
         max_depth = getattr(self._local, "max_depth", 32)
+        depth_offset = getattr(self._local, "depth_offset", 0)
         text = getattr(self._local, "text", "")
         stack: list[Open] = []
         self._local.stack = stack
@@ -62,25 +91,26 @@ class PostLexer:
             if tok.type == "_NL":
                 if stack and stack[-1].char in "([":
                     if tok.value == ";":
-                        raise _error(file, tok, "S102", "unexpected ';' inside brackets")
+                        raise self._error(tok, "S102", "unexpected ';' inside brackets")
                     continue
-                if last_type in (None, "LBRACE", "COMMA", "_NL") or _continues(text, tok.end_pos):
+                if (last_type in (None, "LBRACE", "COMMA", "_NL") or last_type in BINARY_OPERATORS
+                        or _continues(text, tok.end_pos)):
                     continue
             else:
                 v = tok.value
                 if tok.type in ("LBRACE", "LSQB", "LPAR"):
                     stack.append(Open(v, tok.line, tok.column, tok.start_pos))
-                    if len(stack) > max_depth:
-                        raise _error(file, tok, "S111",
+                    if len(stack) + depth_offset > max_depth:
+                        raise self._error(tok, "S111",
                                      f"nesting too deep: more than {max_depth} levels of brackets and blocks",
                                      hint="split the expression with `let` variables")
                 elif tok.type in ("RBRACE", "RSQB", "RPAR"):
                     want = CLOSERS[v]
                     if not stack:
-                        raise _error(file, tok, "S103", f"unexpected '{v}': no '{want}' is open")
+                        raise self._error(tok, "S103", f"unexpected '{v}': no '{want}' is open")
                     top = stack[-1]
                     if top.char != want:
-                        raise _error(file, tok, "S103",
+                        raise self._error(tok, "S103",
                                      f"mismatched '{v}': '{top.char}' opened at line {top.line}, "
                                      f"column {top.col} is still open")
                     stack.pop()
@@ -88,10 +118,14 @@ class PostLexer:
             yield tok
         if stack:
             top = stack[-1]
+            where = self.span(top.line, top.col, top.line, top.col + 1, top.offset, top.offset + 1)
             raise RuleSyntaxError(Diagnostic(
-                "S103", f"unclosed '{top.char}' opened at line {top.line}",
-                Span(file, top.line, top.col, top.line, top.col + 1, top.offset, top.offset + 1),
+                "S103", f"unclosed '{top.char}' opened at line {where.line}", where,
                 hint=f"add the matching '{OPENERS[top.char]}'"))
+
+    def _error(self, tok: Token, code: str, message: str, hint: str | None = None) -> RuleSyntaxError:
+        where = self.span(tok.line, tok.column, tok.end_line, tok.end_column, tok.start_pos, tok.end_pos)
+        return RuleSyntaxError(Diagnostic(code, message, where, hint=hint))
 
 
 _SKIP = re.compile(r"(?:[ \t\f\n;]|//[^\n]*|/\*(?:.|\n)*?\*/)*")
@@ -102,10 +136,6 @@ def _continues(text: str, pos: int) -> bool:
     """True when the next code after a newline is '}', '.name' or 'else': the statement goes on."""
     m = _SKIP.match(text, pos)
     return bool(_CONTINUATION.match(text, m.end() if m else pos))
-
-
-def _error(file: str, tok: Token, code: str, message: str, hint: str | None = None) -> RuleSyntaxError:
-    return RuleSyntaxError(Diagnostic(code, message, token_span(file, tok), hint=hint))
 
 
 def token_span(file: str, tok: Token) -> Span:

@@ -256,13 +256,21 @@ class Program(Node):
 # ---- traversal ---------------------------------------------------------------
 
 
+_SPAN_FIELDS = frozenset({"span", "name_span", "key_span", "func_span", "method_span", "param_span", "var_span"})
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def children(node: Node) -> Iterator[Node]:
     """The direct child nodes, in source order."""
-    for f in fields(node):
-        if f.name in ("span", "name_span", "key_span", "func_span", "method_span", "param_span", "var_span"):
-            continue
-        v = getattr(node, f.name)
-        yield from _nodes_in(v)
+    names = _CHILD_FIELDS.get(type(node))
+    if names is None:
+        names = _CHILD_FIELDS[type(node)] = tuple(f.name for f in fields(node) if f.name not in _SPAN_FIELDS)
+    for name in names:
+        v = getattr(node, name)
+        if isinstance(v, Node):
+            yield v
+        elif isinstance(v, tuple):
+            yield from _nodes_in(v)
 
 
 def _nodes_in(v: Any) -> Iterator[Node]:

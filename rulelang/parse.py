@@ -42,12 +42,19 @@ class _Parser:
             grammar.read("rules.lark"), parser="lalr", lexer="contextual", strict=True,
             start=["start", "expr"], keep_all_tokens=True, maybe_placeholders=True,
             postlex=self.postlex, transformer=self.builder, cache=_cache_path())
+        self.postlex.base = self.builder.base
 
     def _parse_sub(self, text: str) -> n.Expr:
+        """Parse a `${…}` part while the enclosing parse is suspended (its post-lexer state is kept)."""
+        outer = self.postlex.save()
+        file, _text, max_depth, depth_offset, stack = outer
+        self.postlex.configure(file, max_depth, text, depth_offset + len(stack))
         try:
             return self.lark.parse(text, start="expr")
         except UnexpectedInput as e:
             raise self._translate(e, text) from None
+        finally:
+            self.postlex.restore(outer)
 
     def _translate(self, e: UnexpectedInput, text: str) -> RuleSyntaxError:
         if isinstance(e.__context__, RuleSyntaxError):
@@ -109,7 +116,7 @@ def normalize(text: str) -> str:
 
 def parse(source: str | bytes, file: str = "<rules>", *, limits: ParseLimits = DEFAULT_LIMITS) -> n.Program:
     """Parse one program; raise RuleSyntaxError with one positioned diagnostic when it does not parse."""
-    text = decode_source(source, file) if isinstance(source, bytes) else source
+    text = decode_source(source, file) if isinstance(source, bytes) else source.removeprefix("\ufeff")
     if "\0" in text:
         _nul_error(text, file)
     text = normalize(text)

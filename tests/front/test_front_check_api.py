@@ -1,0 +1,129 @@
+"""The public API of rulelang.check and rulelang.program, kind inference, and the code table kept in step."""
+
+from __future__ import annotations
+
+import pathlib
+import re
+
+import pytest
+
+from rulelang import check as check_module
+from rulelang import program as program_module
+from rulelang.check import CODES, CheckResult, check, instance_names
+from rulelang.codes import WARNINGS, severity_of
+from rulelang.errors import ConfigError
+from rulelang.parse import parse
+from rulelang.program import Checked, load, load_file
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def run(source: str, **kw) -> CheckResult:
+    return check(parse(source, "t.rules"), **kw)
+
+
+@pytest.mark.parametrize(("source", "kind"), [
+    ("replica.key = issue.key", "outgoing"),
+    ("issue.key = replica.key", "incoming"),
+    ("Blue.issue.key = Green.issue.key", "connection"),
+    ("map Blue.issue.status <-> Green.issue.status { 'a' <-> 'b' }", "connection"),
+    ("log issue.key", "outgoing"),
+    ("log replica.key", "incoming"),
+    ("log first_sync", "incoming"),
+    ("log Blue.issue.key", "connection"),
+])
+def test_kind_is_inferred_from_what_the_program_writes(source: str, kind: str) -> None:
+    result = run(source)
+    assert result.kind == kind and result.kind_inferred
+
+
+def test_given_kind_is_kept_and_not_inferred() -> None:
+    result = run("replica.key = issue.key", kind="incoming")
+    assert result.kind == "incoming" and not result.kind_inferred
+    assert [d.code for d in result.errors] == ["R103"]
+
+
+def test_nothing_written_is_a_warning_naming_the_default() -> None:
+    result = run("log issue.key")
+    assert [(d.code, d.severity, d.message) for d in result.diagnostics] == [
+        ("R205", "warning", "this program writes nothing: checked as an outgoing program")]
+    assert result.ok and result.warnings and not result.errors
+
+
+def test_instances_given_inferred_and_validated() -> None:
+    source = "Blue.issue.summary = Green.issue.summary"
+    assert run(source).instances == ("Blue", "Green")
+    assert run(source, instances=["Green", "Blue"]).instances == ("Green", "Blue")
+    assert run(source, instances="Blue, Green").instances == ("Blue", "Green")
+    result = run(source, instances=["Blue", "Red"])
+    assert [(d.code, d.message) for d in result.errors] == [
+        ("C301", "instance 'Green' is not declared in this connection")]
+    assert instance_names(["A", "A", "B"]) == ("A", "B")
+    for bad in (["issue"], ["1x"], ["a b"], ["let"], [""]):
+        with pytest.raises(ConfigError):
+            instance_names(bad)
+
+
+def test_bad_kind_is_a_config_error() -> None:
+    with pytest.raises(ConfigError):
+        run("replica.key = issue.key", kind="sideways")
+
+
+def test_diagnostics_are_sorted_and_split_by_severity() -> None:
+    result = run("let b = 1\nreplica.summary = issue.sumary\nlet a = 2\n")
+    assert [d.span.line for d in result.diagnostics] == [1, 2, 3]
+    assert [d.code for d in result.errors] == ["R102"]
+    assert [d.code for d in result.warnings] == ["R201", "R201"]
+    assert not result.ok
+
+
+def test_check_does_not_mutate_or_depend_on_call_order() -> None:
+    program = parse("replica.summary = issue.sumary\n", "t.rules")
+    first, second = check(program), check(program)
+    assert first == second
+
+
+def test_load_returns_checked_with_the_names_codegen_uses() -> None:
+    good = load("replica.key = issue.key\n", "out.rules")
+    assert isinstance(good, Checked)
+    assert good.ok and good.kind == "outgoing" and good.program is not None and good.diagnostics == []
+    assert good.file == "out.rules" and good.source == "replica.key = issue.key\n"
+    bad = load("replica.key = = 1\n", "out.rules", kind="outgoing")
+    assert not bad.ok and bad.program is None and bad.kind == "outgoing"
+    assert [d.code for d in bad.diagnostics] == ["S106"]
+    conn = load("Blue.issue.key = Green.issue.key\n", "c.rules", instances=["Blue", "Green"])
+    assert conn.ok and conn.kind == "connection" and conn.instances == ("Blue", "Green")
+
+
+def test_load_file_reads_bytes(tmp_path) -> None:
+    path = tmp_path / "in.rules"
+    path.write_bytes(b"issue.summary = replica.summary\r\n")
+    checked = load_file(path)
+    assert checked.ok and checked.kind == "incoming" and checked.file == str(path)
+    with pytest.raises(ConfigError):
+        load_file(tmp_path)
+
+
+def test_public_names() -> None:
+    assert set(check_module.__all__) >= {"check", "CheckResult", "CODES"}
+    assert set(program_module.__all__) == {"Checked", "load", "load_file"}
+
+
+def test_every_code_used_in_the_front_end_is_in_the_table() -> None:
+    used = set()
+    for path in (ROOT / "rulelang").glob("*.py"):
+        if path.name in ("parse.py", "check.py", "program.py", "_build.py", "_lexing.py", "_syntax_errors.py") \
+                or path.name.startswith("_check_"):
+            used |= set(re.findall(r'"([SRC][1-3]\d\d)"', path.read_text(encoding="utf-8")))
+    assert used <= set(CODES), used - set(CODES)
+    assert WARNINGS <= set(CODES)
+    assert {severity_of(c) for c in CODES} == {"error", "warning"}
+    assert all(text and "\n" not in text for text in CODES.values())
+
+
+def test_docs_list_every_code_with_its_explanation() -> None:
+    doc = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `([SRC]\d{3})` \| (?:error|warning) \| (.+?) \|$", doc, flags=re.M))
+    assert set(rows) == set(CODES)
+    for code, text in CODES.items():
+        assert rows[code] == text.replace("|", "\\|"), code
