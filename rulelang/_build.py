@@ -8,6 +8,7 @@ from typing import Any
 from lark import Token, Transformer
 
 from . import nodes as n
+from ._operators import Climber
 from .errors import Diagnostic, RuleSyntaxError
 from .span import Span
 
@@ -124,33 +125,8 @@ class Builder(Transformer):
         then, _if, cond, _else, other = c
         return n.Cond(self.span(then, other), then, cond, other)
 
-    def coalesce(self, c: list) -> n.Coalesce:
-        return n.Coalesce(self.span(c[0], c[2]), c[0], c[2])
-
-    def or_expr(self, c: list) -> n.BoolOp:
-        return n.BoolOp(self.span(c[0], c[2]), "or", c[0], c[2])
-
-    def and_expr(self, c: list) -> n.BoolOp:
-        return n.BoolOp(self.span(c[0], c[2]), "and", c[0], c[2])
-
-    def not_(self, c: list) -> n.Not:
-        return n.Not(self.span(c[0], c[1]), c[1])
-
-    def binop(self, c: list) -> n.BinOp:
-        left, op, right = c
-        return n.BinOp(self.span(left, right), str(op), left, right)
-
-    def not_in(self, c: list) -> n.BinOp:
-        return n.BinOp(self.span(c[0], c[3]), "not in", c[0], c[3])
-
-    def merge(self, c: list) -> n.Merge:
-        return n.Merge(self.span(c[0], c[2]), c[0], c[2])
-
-    def neg(self, c: list) -> n.Expr:
-        operand = c[1]
-        if isinstance(operand, n.Literal) and type(operand.value) in (int, float):
-            return n.Literal(self.span(c[0], operand), -operand.value)
-        return n.Neg(self.span(c[0], operand), operand)
+    def chain(self, c: list) -> n.Expr:
+        return Climber(self, c).parse()
 
     def attr(self, c: list) -> n.Attr:
         obj, _dot, name = c
