@@ -217,15 +217,25 @@ def run_lint(paths: Sequence[pathlib.Path], kind: str | None = None, instances: 
               help="The program kind; by default inferred per file from what it writes.")
 @click.option("--instances", callback=_split_instances, metavar="A,B", default=None,
               help="The instance names of connection scripts; by default inferred from the roots used.")
+@click.option("--sharing", is_flag=True,
+              help="Also report which issue fields each outgoing program (or each side of a connection script) "
+                   "can send (text and json formats).")
 def lint(paths: tuple[pathlib.Path, ...], fmt: str, strict: bool, kind: str | None,
-         instances: tuple[str, ...] | None) -> None:
+         instances: tuple[str, ...] | None, sharing: bool) -> None:
     """Check rule files (FILE or DIR, searched for *.rules): syntax, names, fields, kinds, flow.
 
     Exit 0 when clean, 1 on an error-level finding (or any warning with --strict),
     2 on a usage error or an unreadable file.
     """
+    if sharing and fmt not in ("text", "json"):
+        raise click.UsageError("--sharing works with --format text or json")
     results, summary = run_lint(paths, kind, instances, strict)
-    click.echo(FORMATS[fmt](results, summary))
+    output = FORMATS[fmt](results, summary)
+    if sharing:
+        from .sharing import add_to_lint_output
+
+        output = add_to_lint_output(output, fmt, results)
+    click.echo(output)
     raise SystemExit(summary["exit_code"])
 
 
