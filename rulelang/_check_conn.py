@@ -136,9 +136,12 @@ def value_map(c: Checker, st: n.ValueMap) -> None:
 
 
 def _literal(c: Checker, lit: n.Literal, kind: str | None, side: str) -> None:
-    if kind in ("text", "list of text") and not (lit.value is None or isinstance(lit.value, str)):
-        c.report("C307", f"{describe(literal_type(lit.value))} in a map over {side}, which holds {kind}",
-                 lit.span, hint=f"write it as text: \"{lit.value}\"")
+    # Value maps hold text only: the splitter sends the mapped text, and null means "no value".
+    if not isinstance(lit.value, str):
+        held = kind if kind in ("text", "list of text") else "text"
+        hint = "leave the value out and use `else keep`" if lit.value is None else f"write it as text: \"{_show(lit.value).strip(chr(34))}\""
+        c.report("C307", f"{describe(literal_type(lit.value))} in a map over {side}; value maps hold {held}",
+                 lit.span, hint=hint)
 
 
 def _repeats(c: Checker, st: n.ValueMap) -> None:

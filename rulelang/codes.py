@@ -53,9 +53,10 @@ CODES: dict[str, str] = {
     "C304": "both sides of a value map are on the same instance",
     "C305": "a statement target (or map side) that is not an issue field of an instance",
     "C306": "a value map (`map … <-> … { }`) outside a connection script",
-    "C307": "a value-map literal whose type does not fit its field",
+    "C307": "a value-map literal that is not text (value maps hold text)",
     "C308": "a value-map key mapped twice in the same direction",
     "C309": "`issue`, `replica` or `previous` in a connection script: name the instance (`Blue.issue`)",
+    "C310": "a connection script to split must name exactly two instances",
 }
 
 WARNINGS = frozenset({"R201", "R202", "R203", "R204", "R205", "C302"})

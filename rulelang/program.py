@@ -86,9 +86,15 @@ def load(source: str | bytes, file: str, *, kind: str | None = None, instances: 
 
 def load_file(path: str | os.PathLike[str], *, kind: str | None = None, instances: Sequence[str] | None = None,
               limits: ParseLimits | None = None) -> Checked:
-    """Read a rule file as bytes and `load` it; an unreadable path raises ConfigError (code K700)."""
+    """Read a rule file as bytes and `load` it; an unreadable path raises ConfigError (code K700).
+
+    Without `kind`, a name ending in `-outgoing.rules` or `-incoming.rules` (as `rulelang split`
+    writes them) gives the kind, so an empty side program is not a kind-less file.
+    """
     limits = limits or DEFAULT_LIMITS
     name = os.fspath(path)
+    if kind is None:
+        kind = kind_from_name(name)
     try:
         with open(name, "rb") as f:
             size = os.fstat(f.fileno()).st_size
@@ -100,6 +106,15 @@ def load_file(path: str | os.PathLike[str], *, kind: str | None = None, instance
     except OSError as e:
         raise ConfigError(f"cannot read {name}: {e.strerror or e}") from None
     return load(data, name, kind=kind, instances=instances, limits=limits)
+
+
+def kind_from_name(name: str) -> str | None:
+    """`Blue-outgoing.rules` → "outgoing", `Blue-incoming.rules` → "incoming", else None."""
+    base = os.path.basename(name)
+    for k in ("outgoing", "incoming"):
+        if base.endswith(f"-{k}.rules"):
+            return k
+    return None
 
 
 def _shown(text: str) -> str:

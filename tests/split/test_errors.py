@@ -128,10 +128,14 @@ def test_cli_map_over_a_variable(tmp_path) -> None:
         "    hint: for example BlueJira.issue.status\n")
 
 
-def test_cli_split_only_errors_come_after_the_checker(tmp_path) -> None:
+def test_cli_null_in_a_value_map_is_refused_by_the_checker(tmp_path) -> None:
     got = _cli(tmp_path, MAP_NULL)
     assert got.exit_code == 1
-    assert got.stderr.startswith("c.rules:2:18: error C307: cannot split a value map with null")
+    assert got.stderr == (
+        "c.rules:2:18: error C307: null in a map over Green.issue.priority; value maps hold text\n"
+        '        "Medium" <-> null\n'
+        "                     ^^^^\n"
+        "    hint: leave the value out and use `else keep`\n")
 
 
 def test_cli_usage_and_io_errors_exit_2(tmp_path) -> None:
