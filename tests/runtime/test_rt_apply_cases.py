@@ -5,30 +5,15 @@ or `expected-error.txt` (the rendered error)."""
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 import pathlib
-import sys
 
 import pytest
+from goldens import CASES, check_golden
 
 from rulelang._cli_run import result_doc
 from rulelang.errors import RulelangError
 from runtime import StaticLookups, compile_rules
-
-
-def _root_conftest():
-    """tests/conftest.py by path: `from conftest import …` can resolve to another folder's conftest."""
-    name = "rulelang_tests_root_conftest"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, pathlib.Path(__file__).resolve().parents[1] / "conftest.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        sys.modules[name] = module
-    return sys.modules[name]
-
-
-CASES, check_golden = _root_conftest().CASES, _root_conftest().check_golden
 
 APPLY = CASES / "apply"
 NAMES = sorted(p.name for p in APPLY.iterdir() if p.is_dir())

@@ -2,27 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-import pathlib
-import sys
-
 import pytest
+from goldens import CASES, check_golden
 
 from rulelang.codegen import compile_source
-
-
-def _root_conftest():
-    """tests/conftest.py by path: `from conftest import …` can resolve to another folder's conftest."""
-    name = "rulelang_tests_root_conftest"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, pathlib.Path(__file__).resolve().parents[1] / "conftest.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        sys.modules[name] = module
-    return sys.modules[name]
-
-
-CASES, check_golden = _root_conftest().CASES, _root_conftest().check_golden
 
 CODEGEN = CASES / "codegen"
 NAMES = sorted(p.stem for p in CODEGEN.glob("*.rules"))
