@@ -41,7 +41,7 @@ class _Parser:
         self.lark = lark.Lark(
             grammar.read("rules.lark"), parser="lalr", lexer="contextual", strict=True,
             start=["start", "expr"], keep_all_tokens=True, maybe_placeholders=True,
-            postlex=self.postlex, transformer=self.builder, cache=_cache_path())
+            postlex=self.postlex, transformer=self.builder, cache=grammar.cache_file("rules.lark"))
         self.postlex.base = self.builder.base
 
     def _parse_sub(self, text: str) -> n.Expr:
@@ -60,24 +60,6 @@ class _Parser:
         if isinstance(e.__context__, RuleSyntaxError):
             return e.__context__
         return translate(e, text, self.builder, self.postlex)
-
-
-def _cache_path() -> str | bool:
-    import os
-    import tempfile
-
-    try:
-        d = os.path.join(tempfile.gettempdir(), f"rulelang-lark-{os.getuid() if hasattr(os, 'getuid') else 0}")
-        os.makedirs(d, exist_ok=True)
-        return os.path.join(d, f"rules-{lark.__version__}-{_grammar_hash()}.cache")
-    except OSError:
-        return False
-
-
-def _grammar_hash() -> str:
-    import hashlib
-
-    return hashlib.sha256(grammar.read("rules.lark").encode()).hexdigest()[:16]
 
 
 @functools.lru_cache(maxsize=1)

@@ -99,7 +99,8 @@ def parse_query(text: str, *, file: str = "<query>") -> Query:
 
 @functools.cache
 def _parser() -> Lark:
-    return Lark(grammar.read("jql.lark"), parser="lalr", lexer="contextual", start="start")
+    return Lark(grammar.read("jql.lark"), parser="lalr", lexer="contextual", start="start",
+                cache=grammar.cache_file("jql.lark"))
 
 
 @functools.lru_cache(maxsize=256)

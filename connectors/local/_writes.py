@@ -71,7 +71,9 @@ class Write:
     doomed: list[Path] = field(default_factory=list)  # removed once it has committed
 
     def resolve_user(self, user_id: str | None, email: str | None, name: str | None) -> dict[str, Any] | None:
-        for column, value in (("id", user_id), ("email", email), ("name", name)):
+        # E-mail first: it names the same person on both trackers, while an id may be the other
+        # tracker's and match an unrelated local user.
+        for column, value in (("email", email), ("id", user_id), ("name", name)):
             if value:
                 row = self.conn.execute(f"SELECT id, email, name FROM users WHERE {column} = ? COLLATE NOCASE",
                                         (value,)).fetchone()

@@ -251,3 +251,13 @@ def test_show_and_export_are_for_people(qa: LocalTracker) -> None:
     exported = qa.export()
     assert exported["project"] == "QA" and exported["users"][0]["email"] == "ada@acme.example"
     assert exported["issues"][0]["comments"][0]["body"] == "Seen on staging"
+
+
+def test_a_user_from_the_other_tracker_is_matched_by_email_not_by_its_foreign_id(qa: LocalTracker) -> None:
+    qa.add_user("ada@acme.example", "Ada Lovelace")  # u1
+    tom = qa.add_user("tom@acme.example", "Tom Becker")  # u2
+    key = qa.create_issue({"summary": "x"})
+    # The other tracker's id "u1" belongs to Tom there; the e-mail says who wrote it.
+    cid = qa.add_comment(key, "hello", author={"id": "u1", "email": "tom@acme.example", "name": "Tom"})
+    comment = next(c for c in qa.get_issue(key)["comments"] if c["id"] == cid)  # type: ignore[index]
+    assert comment["author"] == tom
