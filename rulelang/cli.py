@@ -14,6 +14,12 @@ __all__ = ["main"]
 
 # Each module defines click commands and a `register(group)` function.
 _COMMAND_MODULES = [
+    "_cli_lint",
+    "_cli_sync",
+    "_cli_serve",
+    "_cli_local",
+    "_cli_run",
+    "_cli_split",
 ]
 
 

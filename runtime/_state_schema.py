@@ -96,5 +96,20 @@ MIGRATIONS: list[tuple[str, ...]] = [
         )""",
         "CREATE INDEX events_twin ON events (twin_id, id)",
     ),
+    (
+        # Webhook deliveries (`rulelang serve`): a tracker may send one notice twice, so its delivery id is
+        # remembered across restarts; a notice is acknowledged once recorded here and `pending` until the
+        # issue it names has been noticed.
+        """CREATE TABLE webhook_deliveries (
+            delivery_id TEXT PRIMARY KEY,
+            instance    TEXT NOT NULL,
+            issue_key   TEXT NOT NULL,
+            event       TEXT NOT NULL,
+            state       TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done')),
+            received_at TEXT NOT NULL,
+            done_at     TEXT
+        )""",
+        "CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (received_at) WHERE state = 'pending'",
+    ),
 ]
 

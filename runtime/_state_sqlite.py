@@ -26,6 +26,7 @@ from .state import (
     IN_PROGRESS,
     PENDING,
     UNLINKED,
+    Delivery,
     Event,
     QueueEntry,
     QueueState,
@@ -75,9 +76,12 @@ class SQLiteStateStore(StateStore):
         return Twin(**dict(row)) if row is not None else None
 
     def twin_for(self, instance: str, key: str) -> Twin | None:
+        # Two lookups, one per partial index: with an OR between them SQLite scans the whole table.
         return self._twin(self._db.one(
-            "SELECT * FROM twins WHERE status = 'active' AND "
-            "((instance_a = ? AND key_a = ?) OR (instance_b = ? AND key_b = ?))", (instance, key, instance, key)))
+            "SELECT * FROM twins WHERE status = 'active' AND instance_a = ? AND key_a = ? "
+            "UNION ALL "
+            "SELECT * FROM twins WHERE status = 'active' AND instance_b = ? AND key_b = ? LIMIT 1",
+            (instance, key, instance, key)))
 
     def get_twin(self, twin_id: int) -> Twin | None:
         return self._twin(self._db.one("SELECT * FROM twins WHERE id = ?", (twin_id,)))
@@ -220,7 +224,8 @@ class SQLiteStateStore(StateStore):
             now = self._now()
             rows = self._db.rows(
                 f"SELECT {_QUEUE_COLUMNS} FROM queue q "
-                "WHERE q.state IN ('pending', 'in_progress') "
+                # `state != 'done'` lets SQLite use the partial index queue_open instead of a full scan.
+                "WHERE q.state != 'done' AND q.state IN ('pending', 'in_progress') "
                 "AND (q.next_attempt_at IS NULL OR q.next_attempt_at <= ?) "
                 "AND (? IS NULL OR q.direction = ?) "
                 "AND NOT EXISTS (SELECT 1 FROM queue e WHERE e.twin_id = q.twin_id "
@@ -319,6 +324,27 @@ class SQLiteStateStore(StateStore):
     def set_paused(self, paused: bool) -> None:
         self._db.run("INSERT INTO flags (name, value) VALUES ('paused', ?) "
                   "ON CONFLICT (name) DO UPDATE SET value = excluded.value", ("1" if paused else "0",))
+
+    # ---- webhook deliveries ----
+
+    def record_delivery(self, delivery_id: str, instance: str, key: str, event: str) -> bool:
+        return self._db.run("INSERT INTO webhook_deliveries (delivery_id, instance, issue_key, event, received_at) "
+                            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (delivery_id) DO NOTHING",
+                            (delivery_id, instance, key, event, self._now())) == 1
+
+    def pending_deliveries(self, limit: int = 500) -> list[Delivery]:
+        rows = self._db.rows("SELECT delivery_id, instance, issue_key, event, state, received_at FROM "
+                             "webhook_deliveries WHERE state = 'pending' ORDER BY received_at, rowid LIMIT ?", (limit,))
+        return [Delivery(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
+    def finish_deliveries(self, delivery_ids: Iterable[str]) -> None:
+        now = self._now()
+        with self.transaction():
+            self._db.conn.executemany("UPDATE webhook_deliveries SET state = 'done', done_at = ? WHERE delivery_id = ?",
+                                      [(now, d) for d in delivery_ids])
+
+    def purge_deliveries(self, before: str) -> int:
+        return self._db.run("DELETE FROM webhook_deliveries WHERE state = 'done' AND received_at < ?", (before,))
 
     # ---- event log ----
 

@@ -31,7 +31,7 @@ from typing import Any, Literal
 from rulelang.errors import RulelangError
 
 __all__ = [
-    "StateStore", "StateError", "Twin", "StoredReplica", "QueueEntry", "Event",
+    "StateStore", "StateError", "Twin", "StoredReplica", "QueueEntry", "Event", "Delivery",
     "open_state", "state_path", "replica_hash", "canonical_json",
     "QueueState", "ReplicaKind", "PENDING", "IN_PROGRESS", "DONE", "ERROR", "ACTIVE", "UNLINKED",
 ]
@@ -143,6 +143,18 @@ class Event:
     message: str
     twin_id: int | None
     data: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A webhook notice recorded by `rulelang serve`: which issue of which instance changed."""
+
+    delivery_id: str
+    instance: str
+    key: str
+    event: str
+    state: str  # pending | done
+    received_at: str
 
 
 class StateStore(ABC):
@@ -285,6 +297,23 @@ class StateStore(ABC):
 
     @abstractmethod
     def set_paused(self, paused: bool) -> None: ...
+
+    # ---- webhook deliveries ----
+    @abstractmethod
+    def record_delivery(self, delivery_id: str, instance: str, key: str, event: str) -> bool:
+        """Remember a webhook notice as pending; False when this delivery id was recorded before (a repeat)."""
+
+    @abstractmethod
+    def pending_deliveries(self, limit: int = 500) -> list[Delivery]:
+        """Recorded notices not yet handled, oldest first."""
+
+    @abstractmethod
+    def finish_deliveries(self, delivery_ids: Iterable[str]) -> None:
+        """These notices are handled (their ids are still remembered, to refuse repeats)."""
+
+    @abstractmethod
+    def purge_deliveries(self, before: str) -> int:
+        """Forget handled notices received before this time; how many."""
 
     # ---- event log ----
     @abstractmethod

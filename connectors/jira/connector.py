@@ -14,7 +14,7 @@ Writes are made safe to repeat:
   `sd.public.comment` = `{"internal": true}`.
 - an attachment's bytes come from the change set value: `content` (base64) when the replica carries them,
   else `attachment_source(value)`, a callable the engine provides (for a Jira source,
-  `JiraConnector.download_attachment`); `content_url` is never fetched blindly, since a replica from
+  `JiraConnector.download_attachment`), given the value with `id` set to the item's id on the other side; `content_url` is never fetched blindly, since a replica from
   another organisation must not make this node send requests (or credentials) to arbitrary hosts.
 
 When apply fails part-way, the exception carries `.applied`: what was done so far (key, created ids).
@@ -311,7 +311,7 @@ class JiraConnector:
                 if isinstance(op, (UpdateItem, DeleteItem)):  # attachments are immutable: update = replace
                     self.http.delete(f"/attachment/{quote(op.local_id)}", allow=(404,))
                 if isinstance(op, (AddItem, UpdateItem)):
-                    made[op.remote_id] = self._upload(key, op.value)
+                    made[op.remote_id] = self._upload(key, op.value, op.remote_id)
 
     def _jira_fields(self, fields: dict[str, Any]) -> dict[str, Any]:
         return model.fields_to_jira(fields, flavor=self.flavor, field_ids=self.field_ids(), field_types=self._types)
@@ -419,8 +419,11 @@ class JiraConnector:
                 self.http.delete(f"{path}/{quote(op.local_id)}", allow=(404,))  # already gone is done
 
     # ---- attachments
-    def _upload(self, key: str, value: Mapping[str, Any]) -> str:
-        data = attachment_content(value, limit=self.max_attachment_bytes, source=self.attachment_source)
+    def _upload(self, key: str, value: Mapping[str, Any], remote_id: str) -> str:
+        source = self.attachment_source
+        # The source finds the bytes by the attachment's id on its own side: the change set value has none.
+        fetch = None if source is None else (lambda v: source({**v, "id": remote_id}))
+        data = attachment_content(value, limit=self.max_attachment_bytes, source=fetch)
         name = str(value.get("filename") or "attachment")
         mime = str(value.get("mime_type") or "application/octet-stream")
         since = datetime.now(UTC).replace(second=0, microsecond=0)
