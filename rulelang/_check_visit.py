@@ -27,6 +27,7 @@ from ._check_types import (
 )
 from .codes import severity_of
 from .errors import Diagnostic, did_you_mean
+from .nodes import unwind
 from .span import Span
 
 __all__ = ["Checker", "unwind", "FIXED_ROOTS", "KEYWORDS"]
@@ -39,16 +40,6 @@ ROOT_TYPES = {"issue": record("issue"), "replica": record("issue"), "previous": 
 # The output being built may be read back: `replica.x = …` then `if replica.x == …`.
 READABLE = {kind: roots | model.WRITABLE_ROOTS[kind] for kind, roots in model.ROOTS.items()}
 
-
-
-def unwind(expr: n.Expr) -> tuple[n.Expr, list[n.Attr | n.Index]]:
-    """The root of a path and its links, root first: `a.b[c]` → (a, [.b, [c]])."""
-    chain: list[n.Attr | n.Index] = []
-    while isinstance(expr, n.Attr | n.Index):
-        chain.append(expr)
-        expr = expr.obj
-    chain.reverse()
-    return expr, chain
 
 
 class Checker:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from . import nodes as n
 from .errors import CheckError, Diagnostic
+from .nodes import unwind
 from .span import Span
 
 __all__ = ["Binding", "Scan", "scan", "instance_path", "unwind"]
@@ -35,16 +36,6 @@ class Scan:
     uses: dict[int, Binding] = field(default_factory=dict)  # Name node → the variable it reads
     defines: dict[int, Binding] = field(default_factory=dict)  # Let / Assign / For / Lambda → variable
     raw_custom: set[str] = field(default_factory=set)  # `X.issue.custom["k"]` keys read anywhere
-
-
-def unwind(expr: n.Expr) -> tuple[n.Expr, list[n.Attr | n.Index]]:
-    """The root of a path and its links, root first: `a.b[c]` → (a, [.b, [c]])."""
-    chain: list[n.Attr | n.Index] = []
-    while isinstance(expr, n.Attr | n.Index):
-        chain.append(expr)
-        expr = expr.obj
-    chain.reverse()
-    return expr, chain
 
 
 def instance_path(expr: n.Expr, instances: Sequence[str]) -> tuple[str, tuple] | None:

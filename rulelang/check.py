@@ -15,7 +15,7 @@ from . import model
 from . import nodes as n
 from ._check_visit import FIXED_ROOTS, KEYWORDS, Checker, unwind
 from .codes import CODES, severity_of
-from .errors import ERROR, WARNING, ConfigError, Diagnostic
+from .errors import ERROR, ConfigError, Diagnostic, Findings
 from .span import Span
 
 __all__ = ["check", "CheckResult", "CODES", "article", "instance_names"]
@@ -24,7 +24,7 @@ _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 
 
 @dataclass(frozen=True)
-class CheckResult:
+class CheckResult(Findings):
     """What the checker found.
 
     kind: the program's kind, given or inferred ("outgoing", "incoming" or "connection").
@@ -37,14 +37,6 @@ class CheckResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     instances: tuple[str, ...] = ()
     kind_inferred: bool = False
-
-    @property
-    def errors(self) -> list[Diagnostic]:
-        return [d for d in self.diagnostics if d.severity == ERROR]
-
-    @property
-    def warnings(self) -> list[Diagnostic]:
-        return [d for d in self.diagnostics if d.severity == WARNING]
 
     @property
     def ok(self) -> bool:

@@ -10,6 +10,7 @@ from .span import Span
 
 __all__ = [
     "Diagnostic",
+    "Findings",
     "RulelangError",
     "RuleSyntaxError",
     "CheckError",
@@ -46,6 +47,20 @@ class Diagnostic:
         if self.hint:
             out["hint"] = self.hint
         return out
+
+
+class Findings:
+    """Mixin for results that hold `diagnostics`: their errors and warnings."""
+
+    diagnostics: list[Diagnostic]
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == WARNING]
 
 
 class RulelangError(Exception):

@@ -13,7 +13,7 @@ __all__ = [
     "Literal", "Interp", "Name", "Attr", "Index", "Call", "MethodCall", "Lambda",
     "ListLit", "MapLit", "MapEntry", "BinOp", "BoolOp", "Not", "Neg", "Coalesce", "Merge", "Cond",
     "Assign", "Let", "If", "For", "Skip", "Fail", "Log", "MapEntryRule", "ValueMap", "Block", "Program",
-    "children", "walk",
+    "children", "walk", "unwind",
 ]
 
 
@@ -288,3 +288,13 @@ def walk(node: Node) -> Iterator[Node]:
         n = stack.pop()
         yield n
         stack.extend(reversed(list(children(n))))
+
+
+def unwind(expr: Expr) -> tuple[Expr, list[Attr | Index]]:
+    """The root of a path and its links, root first: `a.b[c]` → (a, [.b, [c]])."""
+    chain: list[Attr | Index] = []
+    while isinstance(expr, Attr | Index):
+        chain.append(expr)
+        expr = expr.obj
+    chain.reverse()
+    return expr, chain

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from . import nodes as n
 from .check import check
-from .errors import ERROR, WARNING, ConfigError, Diagnostic, RuleSyntaxError, render
+from .errors import ConfigError, Diagnostic, Findings, RuleSyntaxError, render
 from .parse import DEFAULT_LIMITS, ParseLimits, decode_source, normalize, parse
 from .span import Span
 
@@ -26,7 +26,7 @@ __all__ = ["Checked", "load", "load_file"]
 
 
 @dataclass(frozen=True)
-class Checked:
+class Checked(Findings):
     """One rule file through the front end.
 
     program: the syntax tree, or None when the text does not parse.
@@ -43,14 +43,6 @@ class Checked:
     kind: str | None
     diagnostics: list[Diagnostic] = field(default_factory=list)
     instances: tuple[str, ...] = ()
-
-    @property
-    def errors(self) -> list[Diagnostic]:
-        return [d for d in self.diagnostics if d.severity == ERROR]
-
-    @property
-    def warnings(self) -> list[Diagnostic]:
-        return [d for d in self.diagnostics if d.severity == WARNING]
 
     @property
     def ok(self) -> bool:
