@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from ._md_inline import EMOJI, parse_inline
 
@@ -147,14 +148,12 @@ class InlineWriter:
                 self.atom(code_span(text), marks)
                 self.raw[id(self.out[-1])] = (text, True, False)
             return
-        for i, line in enumerate(text.split("\n")):
-            if i:
+        for hard_break, leading, core, trailing in text_pieces(text):
+            if hard_break:
                 self.hard_break()
-            core = line.strip()
+            self._space(leading)
             if not core:
-                self._space(line)
                 continue
-            self._space(line[:len(line) - len(line.lstrip())])
             self._sync(marks)
             escaped = escape(core, self.ctx)
             if self.line_start and _LINE_START.match(escaped):
@@ -162,7 +161,7 @@ class InlineWriter:
             self.out.append([escaped, "", 0])
             self.raw[id(self.out[-1])] = (core, False, self.line_start)
             self.line_start = False
-            self._space(line[len(line.rstrip()):])
+            self._space(trailing)
 
     def atom(self, markdown: str, marks: list[tuple[str, str]]) -> None:
         self._sync(marks)
@@ -302,3 +301,14 @@ def _read_back(nodes: list[dict]) -> list[tuple[str, frozenset | None]]:
         else:
             out.append(("\0", None))
     return out
+
+
+def text_pieces(text: str) -> Iterator[tuple[bool, str, str, str]]:
+    """The lines of a text run for an inline writer (Markdown or wiki):
+    (hard break before it, leading white space, the words, trailing white space)."""
+    for i, line in enumerate(text.split("\n")):
+        core = line.strip()
+        if not core:
+            yield bool(i), line, "", ""
+        else:
+            yield bool(i), line[:len(line) - len(line.lstrip())], core, line[len(line.rstrip()):]

@@ -16,6 +16,7 @@ import re
 from ._check import fail
 from ._md_blocks import parse_markdown
 from ._md_inline import EMOJI
+from ._md_write import text_pieces
 from ._wiki_parse import parse_wiki
 from .adf import INLINE_TYPES, adf_to_markdown, date_text, text_of
 
@@ -283,19 +284,17 @@ class _Writer:
             if code:
                 self.atom("{{" + _escape_plain(code, "{}") + "}}", marks)
             return
-        for i, line in enumerate(text.split("\n")):
-            if i:
+        for hard_break, leading, core, trailing in text_pieces(text):
+            if hard_break:
                 self.hard_break()
-            core = line.strip()
+            self._space(leading)
             if not core:
-                self._space(line)
                 continue
-            self._space(line[:len(line) - len(line.lstrip())])
             self._sync(marks)
             escaped = _escape(core)
             self.toks.append(["t", _line_start(escaped) if self.line_start else escaped, core, 0])
             self.line_start = False
-            self._space(line[len(line.rstrip()):])
+            self._space(trailing)
 
     def _space(self, text: str) -> None:
         if text and not self.line_start:
