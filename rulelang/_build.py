@@ -22,6 +22,7 @@ class Base(threading.local):
     line = 1
     col = 1
     offset = 0
+    max_operators = 200  # ParseLimits.max_tree_depth of the parse under way
 
 
 class Builder(Transformer):

@@ -15,7 +15,6 @@ _BINARY = {"??": 1, "or": 2, "and": 3, "==": 5, "!=": 5, "<": 5, "<=": 5, ">": 5
 _NOT = 4  # prefix `not` takes a comparison: `not a == b` is `not (a == b)`
 _NEG = 9  # prefix `-` binds tightest
 _COMPARISON = 5
-MAX_OPERATORS = 200
 
 
 class Climber:
@@ -25,9 +24,10 @@ class Climber:
         self.b = builder
         self.items = _join_not_in(items)
         self.i = 0
-        if len(self.items) > 2 * MAX_OPERATORS + 1:
+        cap = builder.base.max_operators
+        if len(self.items) > 2 * cap + 1:
             raise RuleSyntaxError(Diagnostic(
-                "S111", f"expression too deeply nested: more than {MAX_OPERATORS} levels",
+                "S111", f"expression too deeply nested: more than {cap} levels",
                 builder.span(self.items[0], self.items[-1]), hint="split it with `let` variables"))
 
     def parse(self, min_power: int = 0) -> n.Expr:

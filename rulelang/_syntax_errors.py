@@ -34,7 +34,6 @@ _RESERVED = {
     "var": "use 'let' to declare a variable",
     "const": "use 'let' to declare a variable",
     "val": "use 'let' to declare a variable",
-    "def ": "",
     "elif": "use 'else if'",
     "elsif": "use 'else if'",
     "elseif": "use 'else if'",
@@ -117,7 +116,7 @@ def translate(e: UnexpectedInput, text: str, builder, postlex) -> RuleSyntaxErro
     # 2. Words from other languages: the unexpected word itself, or the one just before it.
     word_here = _NAME_RE.match(text, pos)
     for w, wpos in ((word_here.group() if word_here else None, pos), (prev, prev_start)):
-        if w in _RESERVED and _RESERVED[w] and _at_statement_start(text, wpos):
+        if w in _RESERVED and _at_statement_start(text, wpos):
             return err("S105", f"'{w}' is not rulelang: {_RESERVED[w]}", wpos, len(w))
 
     # 3. Characters the lexer could not read (an unclosed comment may also reach here as a '/' token).

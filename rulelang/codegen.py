@@ -14,7 +14,8 @@ from . import abi, model
 from . import nodes as n
 from ._codegen_expr import LOAD, ExprGen, LoopFrame, Var, at, call, const, name
 from ._verify import verify
-from .errors import CheckError, Diagnostic, InternalError, RulelangError
+from .errors import CheckError, Diagnostic, InternalError
+from .program import load
 from .span import Span
 
 __all__ = ["CompiledProgram", "generate", "compile_program", "compile_source", "python_source", "clear_cache"]
@@ -46,7 +47,7 @@ class Codegen(ExprGen):
 
     def __init__(self, program: n.Program, kind: str) -> None:
         if kind not in abi.ENTRY_PARAMS:
-            raise CheckError(Diagnostic("R116", f"cannot compile a {kind} program to a side program",
+            raise CheckError(Diagnostic("R118", f"cannot compile a {kind} program to a side program",
                                         program.span))
         super().__init__(kind)
         self.program = program
@@ -294,36 +295,11 @@ def python_source(source: str | bytes, file: str = "<rules>", kind: str | None =
 
 
 def _load(source: str | bytes, file: str, kind: str | None) -> tuple[n.Program, str, tuple[Diagnostic, ...]]:
-    """Parse and check with rulelang.program when it is there; else parse and infer the kind from the writes."""
-    try:
-        from . import program as _program
-    except ImportError:
-        _program = None
-    if _program is not None:
-        checked = _program.load(source, file, kind=kind)
-        errors = [d for d in checked.diagnostics if d.severity == "error"]
-        if errors or not checked.ok:
-            raise CheckError(errors or list(checked.diagnostics))
-        if checked.kind not in abi.ENTRY_PARAMS:
-            raise CheckError(Diagnostic("R116", f"a {checked.kind} program cannot be run directly: split it with "
-                                        "`rulelang split`", checked.program.span))
-        return checked.program, checked.kind, tuple(d for d in checked.diagnostics if d.severity != "error")
-    from .parse import parse
-
-    prog = parse(source, file)
-    return prog, kind or _infer_kind(prog), ()
-
-
-def _infer_kind(prog: n.Program) -> str:
-    for node in n.walk(prog):
-        if isinstance(node, n.Assign):
-            root = node.target
-            while isinstance(root, n.Attr | n.Index):
-                root = root.obj
-            if isinstance(root, n.Name) and root.id in ("replica", "issue") and root is not node.target:
-                return "outgoing" if root.id == "replica" else "incoming"
-    raise CheckError(Diagnostic("R205", "the program writes nothing, so its kind could not be inferred: pass --kind",
-                                prog.span, severity="error"))
-
-
-_ = RulelangError
+    """Parse and check through rulelang.program; every error at once, or the program, its kind and warnings."""
+    checked = load(source, file, kind=kind)
+    if not checked.ok:
+        raise CheckError(checked.errors)
+    if checked.kind not in abi.ENTRY_PARAMS:
+        raise CheckError(Diagnostic("R118", f"a {checked.kind} program cannot be run directly: split it with "
+                                    "`rulelang split`", checked.program.span))
+    return checked.program, checked.kind, tuple(checked.warnings)

@@ -38,6 +38,7 @@ CODES: dict[str, str] = {
     "R115": "a field read on a value that has no fields (a list, a text, a number or a bool)",
     "R116": "the file mixes kinds: it writes both `replica` (outgoing) and `issue` (incoming)",
     "R117": "a whole root assigned (`replica = …`): assign its fields",
+    "R118": "a program run or compiled as a kind it is not (a connection script run directly, outgoing rules run as incoming)",
     # ---- values and flow
     "R201": "a `let` variable that is never read",
     "R202": "unreachable statement: it follows `skip` or `fail` in the same block",

@@ -6,7 +6,7 @@ import functools
 from dataclasses import dataclass
 
 import lark
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedInput
 
 import grammar
 
@@ -126,6 +126,7 @@ def _run(text: str, file: str, start: str, limits: ParseLimits):
     p.postlex.configure(file, limits.max_nesting, text)
     base = p.builder.base
     base.file, base.line, base.col, base.offset = file, 1, 1, 0
+    base.max_operators = limits.max_tree_depth
     try:
         return p.lark.parse(text, start=start)
     except UnexpectedInput as e:
@@ -153,6 +154,3 @@ def _check_depth(root: n.Node, limits: ParseLimits) -> None:
                 node.span, hint="split it with `let` variables"))
         stack.extend((c, depth + 1) for c in n.children(node))
 
-
-# Re-exported so callers can catch Lark-free errors only.
-_ = (UnexpectedCharacters, UnexpectedEOF, UnexpectedToken)

@@ -131,7 +131,7 @@ class Rules:
 
     def _need(self, kind: str) -> None:
         if self.kind != kind:
-            raise RulelangError(Diagnostic("R116", f"these are {self.kind} rules; run_{kind} needs {kind} rules",
+            raise RulelangError(Diagnostic("R118", f"these are {self.kind} rules; run_{kind} needs {kind} rules",
                                            None))
 
     def _run(self, args: tuple, limits: Limits, lookups: Lookups | None) -> tuple[State, str | None]:
