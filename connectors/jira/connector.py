@@ -27,7 +27,6 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -37,15 +36,13 @@ from rulelang.errors import ConfigError, RulelangError, did_you_mean
 from runtime.changes import AddItem, ChangeSet, DeleteItem, LinkIssue, MoveStatus, SetField, UpdateItem
 from runtime.connector import Applied, PermanentError
 
-from . import model
+from . import _items, model
 from .client import (
     DEFAULT_TIMEOUT,
     JiraClient,
     JiraError,
     RetryPolicy,
-    attachment_content,
     auth_from_env,
-    jira_datetime,
     jql_string,
     jql_time,
 )
@@ -304,14 +301,14 @@ class JiraConnector:
         if status:
             self._move(key, str(status))
         if any(op.kind == "comments" for op in items):
-            self._comments(key, [op for op in items if op.kind == "comments"], done["ids"], fresh)
+            _items.write_comments(self, key, [op for op in items if op.kind == "comments"], done["ids"], fresh)
         for op in items:
             if op.kind == "attachments":
                 made = done["ids"].setdefault("attachments", {})
                 if isinstance(op, (UpdateItem, DeleteItem)):  # attachments are immutable: update = replace
                     self.http.delete(f"/attachment/{quote(op.local_id)}", allow=(404,))
                 if isinstance(op, (AddItem, UpdateItem)):
-                    made[op.remote_id] = self._upload(key, op.value, op.remote_id)
+                    made[op.remote_id] = _items.upload(self, key, op.value, op.remote_id)
 
     def _jira_fields(self, fields: dict[str, Any]) -> dict[str, Any]:
         return model.fields_to_jira(fields, flavor=self.flavor, field_ids=self.field_ids(), field_types=self._types)
@@ -360,90 +357,6 @@ class JiraConnector:
         except JiraError as exc:
             if exc.status != 400 or not recover():
                 raise  # else someone, or an earlier attempt, moved it meanwhile
-
-    # ---- comments
-    def _comment_body(self, value: Mapping[str, Any], remote_id: str | None = None) -> dict:
-        """A comment create (with `remote_id`) or update body; `internal` maps to the service-desk property."""
-        body: dict[str, Any] = {"body": model.comment_body_to_jira(str(value.get("body") or ""), flavor=self.flavor)}
-        props = [] if remote_id is None else [{"key": self.origin_property, "value": {"remote_id": remote_id}}]
-        if "internal" in value and (remote_id is None or value["internal"]):
-            props.append({"key": "sd.public.comment", "value": {"internal": bool(value["internal"])}})
-        if props:
-            body["properties"] = props
-        return body
-
-    def comment_origins(self, key: str) -> dict[str, str]:
-        """remote id -> comment id, for the comments this connector posted on `key`."""
-        out: dict[str, str] = {}
-        start = 0
-        while True:
-            page = self.http.get(f"/issue/{quote(key)}/comment",
-                                 params={"startAt": start, "maxResults": 1000, "expand": "properties"}) or {}
-            comments = page.get("comments") if isinstance(page, dict) else None
-            if not isinstance(comments, list):
-                raise PermanentError(f"Jira GET /issue/{key}/comment answered without a 'comments' list")
-            for c in comments:
-                for prop in c.get("properties") or []:
-                    if prop.get("key") == self.origin_property and isinstance(prop.get("value"), dict):
-                        out[str(prop["value"].get("remote_id"))] = str(c.get("id"))
-            start += len(comments)
-            if not comments or start >= int(page.get("total") or 0):
-                return out
-
-    def _comments(self, key: str, ops: list, ids: dict[str, dict[str, str]], fresh: bool) -> None:
-        path = f"/issue/{quote(key)}/comment"
-        made = ids.setdefault("comments", {})
-        # An earlier attempt may have posted some before failing: map those instead of posting twice.
-        posted = self.comment_origins(key) if not fresh and any(isinstance(op, AddItem) for op in ops) else {}
-        for op in ops:
-            if isinstance(op, AddItem):
-                if op.remote_id not in posted:
-                    def recover(rid: str = op.remote_id) -> dict | None:
-                        found = self.comment_origins(key).get(rid)
-                        return {"id": found} if found else None
-
-                    answer = self.http.post(path, self._comment_body(op.value, op.remote_id), recover=recover)
-                    if not isinstance(answer, dict) or not answer.get("id"):
-                        raise PermanentError(f"Jira POST {path} answered without the new comment's id")
-                    posted[op.remote_id] = str(answer["id"])
-                made[op.remote_id] = posted[op.remote_id]
-            elif isinstance(op, UpdateItem):
-                try:
-                    self.http.put(f"{path}/{quote(op.local_id)}", self._comment_body(op.value))
-                except JiraError as exc:
-                    if exc.status == 404:
-                        raise PermanentError(f"comment {op.local_id} on {key} (from {op.remote_id}) was deleted "
-                                             "in Jira; it cannot be updated") from None
-                    raise
-            else:
-                self.http.delete(f"{path}/{quote(op.local_id)}", allow=(404,))  # already gone is done
-
-    # ---- attachments
-    def _upload(self, key: str, value: Mapping[str, Any], remote_id: str) -> str:
-        source = self.attachment_source
-        # The source finds the bytes by the attachment's id on its own side: the change set value has none.
-        fetch = None if source is None else (lambda v: source({**v, "id": remote_id}))
-        data = attachment_content(value, limit=self.max_attachment_bytes, source=fetch)
-        name = str(value.get("filename") or "attachment")
-        mime = str(value.get("mime_type") or "application/octet-stream")
-        since = datetime.now(UTC).replace(second=0, microsecond=0)
-
-        def recover() -> list | None:  # after a lost answer: is our upload there?
-            raw = self.http.get(f"/issue/{quote(key)}", params={"fields": "attachment"}) or {}
-            me = self.myself()
-            for att in reversed((raw.get("fields") or {}).get("attachment") or []):
-                author = att.get("author") or {}
-                if (author.get("accountId"), author.get("name")) == (me.get("accountId"), me.get("name")) \
-                        and att.get("filename") == name and att.get("size") == len(data) \
-                        and jira_datetime(att.get("created")) >= since:
-                    return [att]
-            return None
-
-        got = self.http.post(f"/issue/{quote(key)}/attachments", files={"file": (name, data, mime)},
-                             headers={"X-Atlassian-Token": "no-check"}, recover=recover)
-        if not isinstance(got, list) or not got or not isinstance(got[0], dict) or not got[0].get("id"):
-            raise PermanentError(f"Jira POST /issue/{key}/attachments answered without the attachment's id")
-        return str(got[0]["id"])
 
     def download_attachment(self, attachment: Mapping[str, Any]) -> bytes:
         """The bytes of one of this site's attachments (a neutral attachment with `content_url` or `id`);
