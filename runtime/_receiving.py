@@ -1,9 +1,11 @@
 """The receiving half of one direction: run the incoming rules on queued replicas and apply the change sets.
 
 Steps 4-6 of the design, a batch of claimed queue entries at a time (at most
-one per twin: the queue hands out a twin's messages in order). Tracker writes
-happen first, then one transaction records the twin links, id maps, applied
-replicas and done entries of the batch. A crash in between is recovered on the
+one per twin: the queue hands out a twin's messages in order): `start` prepares
+a batch and starts its rules, `finish` applies and records it, so the engine
+can start the next batch before finishing this one. Tracker writes happen
+first, then one transaction records the twin links, id maps, applied replicas
+and done entries of the batch. A crash in between is recovered on the
 next attempt: a create finds its marker before creating again, and an item
 that was added but not recorded is matched instead of added twice.
 """
@@ -12,12 +14,14 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from rulelang.errors import RulelangError
 
 from ._items import only_ours, reconcile, three_way
+from ._rulejobs import Lookup
 from ._sending import SendingHalf
 from ._syncbase import Context, Counts, PassReport
 from .changes import ENTITY_KINDS, ChangeSet, DeleteItem, LinkIssue
@@ -25,9 +29,9 @@ from .config import Direction
 from .connector import Applied, TransientError
 from .messages import check_replica, send_failure
 from .state import ACTIVE, QueueEntry, StateError, Twin, replica_hash
-from .workers import Job, Outcome
+from .workers import Job, Outcome, Pending
 
-__all__ = ["ReceivingHalf", "SECOND_CHANCE_SECONDS"]
+__all__ = ["ReceivingHalf", "Started", "SECOND_CHANCE_SECONDS"]
 
 SECOND_CHANCE_SECONDS = 60.0  # when the pass ends sooner (it normally does) the engine makes it due at once
 
@@ -75,6 +79,29 @@ class _Delivery:
         return self.entry.attempts > 1 or self.entry.reason is not None
 
 
+class Started:
+    """A claimed batch, prepared, its incoming rules running; `finish()` applies and records it.
+
+    `stale` is set when another batch of the direction was written after this one was prepared: only
+    twin() look-ups can have read what that batch wrote (batches hold different twins), so rules that
+    made one run again.
+    """
+
+    def __init__(self, half: ReceivingHalf, report: PassReport, work: list[_Delivery], live: list[_Delivery],
+                 jobs: list[Job], lookup: Lookup) -> None:
+        self.half, self.report, self.work, self.live, self.jobs, self.lookup = half, report, work, live, jobs, lookup
+        self.pending: Pending | None = None
+        self.stale = False
+        self.looked_up = False
+
+    def watch(self, kind: str, arg: str) -> Any:
+        self.looked_up = self.looked_up or kind == "twin"
+        return self.lookup(kind, arg)
+
+    def finish(self) -> None:
+        self.half._finish(self)
+
+
 class ReceivingHalf:
     """Applies `direction`'s messages to `direction.target`.
 
@@ -89,7 +116,11 @@ class ReceivingHalf:
         self.connector = ctx.connectors[self.target]
 
     def deliver(self, entries: list[QueueEntry], report: PassReport) -> None:
-        counts = report.counts(self.name)
+        self.start(entries, report).finish()
+
+    def start(self, entries: list[QueueEntry], report: PassReport) -> Started:
+        """Steps 4 and 5's first half: prepare the batch and start its incoming rules (in the workers, which
+        run them while the caller writes the batch before); `finish()` applies and records it."""
         work = [_Delivery(e) for e in entries]
         self._resend([d for d in work if send_failure(d.entry) is not None])
         for d in work:
@@ -97,7 +128,23 @@ class ReceivingHalf:
                 d.replica = d.entry.replica
             if d.live:
                 self._prepare(d)
-        self._run_rules([d for d in work if d.live])
+        live = [d for d in work if d.live]
+        jobs = [Job(self.program, issue=d.issue, replica=d.replica, previous=d.previous, id_maps=d.id_maps)
+                for d in live]
+        started = Started(self, report, work, live, jobs, self.ctx.lookup_for(self.target))
+        started.pending = self.ctx.runner.submit(jobs, started.watch) if jobs else None
+        return started
+
+    def _finish(self, started: Started) -> None:
+        work, report = started.work, started.report
+        counts = report.counts(self.name)
+        outcomes = started.pending.result() if started.pending is not None else []
+        started.pending = None  # it refers back to `started` (its look-up): no cycle outlives the batch
+        if started.stale and started.looked_up:
+            # A twin() look-up was answered before the batch ahead of this one recorded its twin links:
+            # run these rules again on the state as it is now, as if they had run in turn.
+            outcomes = self.ctx.runner.run(started.jobs, started.lookup)
+        self._take_outcomes(started.live, outcomes)
         self._apply([d for d in work if d.live])
         self._echoes([d for d in work if d.outcome == "done" and d.applied is not None])
         self._record(work, counts)
@@ -152,13 +199,9 @@ class ReceivingHalf:
         except RulelangError as e:
             d.fail(e)
 
-    def _run_rules(self, work: list[_Delivery]) -> None:
-        """Incoming rules for the batch; their change sets, less echoes and what an earlier attempt did."""
-        if not work:
-            return
-        jobs = [Job(self.program, issue=d.issue, replica=d.replica, previous=d.previous, id_maps=d.id_maps)
-                for d in work]
-        for d, o in zip(work, self.ctx.runner.run(jobs, self.ctx.lookup_for(self.target)), strict=True):
+    def _take_outcomes(self, work: list[_Delivery], outcomes: list[Outcome]) -> None:
+        """The incoming rules' change sets, less echoes and what an earlier attempt did."""
+        for d, o in zip(work, outcomes, strict=True):
             if not o.ok:
                 d.stop("retry" if o.transient else "error", o.error)
                 d.code = o.code
@@ -179,28 +222,34 @@ class ReceivingHalf:
             with store.transaction():  # intents are on disk before any create call
                 for d in creating:
                     d.marker = store.create_intent(d.entry.twin_id, self.target)
-        for d in work:
-            if self.ctx.stop.is_set():
-                d.stop("retry", "interrupted")
-                continue
-            changes = d.changes
-            assert changes is not None
-            try:
-                if changes.create:
-                    d.applied = self.connector.apply(None, changes, marker=d.marker)
-                elif changes.empty:
-                    d.applied = Applied(d.key or "")
-                else:
-                    link = any(isinstance(op, LinkIssue) for op in changes.operations)
-                    d.applied = self.connector.apply(None if link and d.key is None else d.key, changes)
-                d.stop("done")
-                self.ctx.tick(f"applying to {self.target}")
-            except RulelangError as e:
-                d.fail(e)
-                partial = getattr(e, "applied", None)  # what a connector did before failing part-way
-                d.applied = partial if isinstance(partial, Applied) else None
-            except Exception as e:  # a connector bug fails this issue, not the sync
-                d.stop("error", f"internal error in the {self.target} connector: {type(e).__name__}: {e}")
+        # A connector that can group writes (the local tracker) commits the batch's writes once.
+        grouping = getattr(self.connector, "batch", None)
+        with grouping() if callable(grouping) else nullcontext():
+            for d in work:
+                self._apply_one(d)
+
+    def _apply_one(self, d: _Delivery) -> None:
+        if self.ctx.stop.is_set():
+            d.stop("retry", "interrupted")
+            return
+        changes = d.changes
+        assert changes is not None
+        try:
+            if changes.create:
+                d.applied = self.connector.apply(None, changes, marker=d.marker)
+            elif changes.empty:
+                d.applied = Applied(d.key or "")
+            else:
+                link = any(isinstance(op, LinkIssue) for op in changes.operations)
+                d.applied = self.connector.apply(None if link and d.key is None else d.key, changes)
+            d.stop("done")
+            self.ctx.tick(f"applying to {self.target}")
+        except RulelangError as e:
+            d.fail(e)
+            partial = getattr(e, "applied", None)  # what a connector did before failing part-way
+            d.applied = partial if isinstance(partial, Applied) else None
+        except Exception as e:  # a connector bug fails this issue, not the sync
+            d.stop("error", f"internal error in the {self.target} connector: {type(e).__name__}: {e}")
 
     def _echoes(self, work: list[_Delivery]) -> None:
         """Remember what the target would send back now, so the change just applied does not bounce.

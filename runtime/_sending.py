@@ -9,6 +9,7 @@ sent and are dropped.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from rulelang.errors import RulelangError
@@ -19,9 +20,28 @@ from .config import Direction, Trigger
 from .connector import ConnectorError, TransientError
 from .messages import Outbox, ReplicaMessage, new_message_id, send_failure
 from .state import ERROR, PENDING, QueueEntry, replica_hash
-from .workers import Job, Outcome
+from .workers import Job, Outcome, Pending
 
 __all__ = ["SendingHalf"]
+
+
+@dataclass
+class _Ahead:
+    """A noticed batch whose outgoing rules are running: what to queue once they are done."""
+
+    issues: list[Mapping[str, Any]]
+    pending: Pending
+    cursor: str | None
+    known: dict[str, Any]  # the twins looked up while choosing it
+    size: int  # issues noticed, in scope or not
+
+
+class _Nothing(Pending):
+    def result(self) -> list[Outcome]:
+        return []
+
+
+_NONE = _Nothing()
 
 
 class SendingHalf:
@@ -38,32 +58,49 @@ class SendingHalf:
     # ---- noticing ----
 
     def poll(self, report: PassReport) -> None:
-        """Notice every issue changed since the cursor; queue replicas of those in scope."""
+        """Notice every issue changed since the cursor; queue replicas of those in scope.
+
+        Pipelined: a batch's outgoing rules run in the workers while the batch before it is written (its
+        replicas queued, the cursor moved, committed). Batches hold different issues, and what a batch
+        writes (its own twins, replicas and messages) is nothing the next one's rules read.
+        """
         ctx, counts = self.ctx, report.counts(self.name)
         connector = ctx.connectors[self.source]
         hold: str | None = None  # the cursor stops at the first deferred issue, to notice it again next pass
+        ahead: _Ahead | None = None  # the batch whose rules are running
         try:
             found = connector.search(None, updated_since=ctx.store.cursor(self.source))
             for batch in batches(found, ctx.chunk):
                 stamps = [s for s in (canonical(i.get("updated") or "") for i in batch) if s]
-                chosen = []
+                chosen, known = [], {}
                 for issue in batch:
-                    scope = self._scope(issue)
+                    scope = self._scope(issue, known)
                     if scope == "deferred":
                         counts.deferred += 1
                         hold = hold or canonical(issue.get("updated") or "") or min(stamps, default=None)
                     elif scope:
                         chosen.append(issue)
-                self.send(chosen, counts, cursor=hold or max(stamps, default=None))
-                self._known.clear()
-                ctx.tick(f"noticing {self.source}", len(batch))
+                running = _Ahead(chosen, self.submit(chosen), hold or max(stamps, default=None), known, len(batch))
+                if ahead is not None:
+                    self._write(ahead, counts)
+                ahead = running
                 if ctx.stop.is_set():
                     report.interrupted = True
                     break
         except ConnectorError as e:
             report.problems.append(f"{self.source}: searching for changes failed: {e}")
             ctx.store.log("search-failed", str(e), level="error", data={"instance": self.source})
+        if ahead is not None:
+            self._write(ahead, counts)
         self.collect_unreadable(report)
+
+    def _write(self, ahead: _Ahead, counts: Counts) -> None:
+        self._known = ahead.known
+        try:
+            self.send(ahead.issues, counts, cursor=ahead.cursor, outcomes=ahead.pending.result())
+        finally:
+            self._known = {}
+        self.ctx.tick(f"noticing {self.source}", ahead.size)
 
     def bulk(self, trigger: Trigger, report: PassReport) -> None:
         """Push every issue the trigger matches, whatever the cursor says."""
@@ -87,11 +124,11 @@ class SendingHalf:
             report.unreadable.append(f"{self.source}: {e}")
             self.ctx.store.log("unreadable", str(e), level="error", data={"instance": self.source})
 
-    def _scope(self, issue: Mapping[str, Any]) -> bool | str:
+    def _scope(self, issue: Mapping[str, Any], known: dict[str, Any]) -> bool | str:
         """True for a twin or an issue a trigger matches; "deferred" while a message to this very issue
         is half-way (an attempt was interrupted): it may hold items whose ids are not recorded yet, so
-        it is sent once that message is through."""
-        twin = self._known[str(issue.get("key"))] = self.ctx.store.twin_for(self.source, issue.get("key"))
+        it is sent once that message is through. The twin is kept in `known` for posting."""
+        twin = known[str(issue.get("key"))] = self.ctx.store.twin_for(self.source, issue.get("key"))
         if twin is not None:
             return "deferred" if (twin.id, self.reverse) in self.ctx.unsettled else True
         return any(t.query.matches(issue) for t in self.triggers)
@@ -113,8 +150,12 @@ class SendingHalf:
         counts.noticed += len(issues)
 
     def run(self, issues: Iterable[Mapping[str, Any]]) -> list[Outcome]:
+        return self.submit(issues).result()
+
+    def submit(self, issues: Iterable[Mapping[str, Any]]) -> Pending:
+        """The outgoing rules on these issues, started; `result()` waits for them."""
         jobs = [Job(self.program, issue=issue) for issue in issues]
-        return self.ctx.runner.run(jobs, self.ctx.lookup_for(self.source)) if jobs else []
+        return self.ctx.runner.submit(jobs, self.ctx.lookup_for(self.source)) if jobs else _NONE
 
     def _post(self, key: str, outcome: Outcome, counts: Counts) -> None:
         store = self.ctx.store

@@ -29,7 +29,10 @@ class SQLiteFile:
 
     `transaction()` is BEGIN IMMEDIATE … COMMIT; inside it, a nested
     `transaction()` is a savepoint, so a helper that is atomic on its own stays
-    atomic as part of a larger step.
+    atomic as part of a larger step. A helper that writes once (its checks come
+    first) needs no savepoint: SQLite undoes a failed statement by itself, so
+    it asks for `transaction(savepoint=False)`, and `run` writes straight into
+    the caller's transaction.
     """
 
     def __init__(self, path: str | Path, *, busy_timeout: float = 30.0) -> None:
@@ -50,9 +53,12 @@ class SQLiteFile:
             raise
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self, *, savepoint: bool = True) -> Iterator[sqlite3.Connection]:
         with self._lock:
             depth = self._depth
+            if depth and not savepoint:
+                yield self.conn  # the caller's transaction undoes it all, or a failed statement undoes itself
+                return
             savepoint = f"sp{depth}"
             # IMMEDIATE takes the write lock up front: two processes never deadlock upgrading a read.
             self.conn.execute("BEGIN IMMEDIATE" if depth == 0 else f"SAVEPOINT {savepoint}")
@@ -94,7 +100,7 @@ class SQLiteFile:
 
     def run(self, sql: str, params: Iterable[Any] = ()) -> int:
         """One write statement in its own (or the caller's) transaction; the number of rows changed."""
-        with self.transaction() as conn:
+        with self.transaction(savepoint=False) as conn:
             return conn.execute(sql, tuple(params)).rowcount
 
     def close(self) -> None:

@@ -7,11 +7,13 @@ why), and nothing is kept in memory between calls that a kill could lose.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,7 +38,6 @@ from .state import (
     StoredReplica,
     Twin,
     canonical_json,
-    replica_hash,
 )
 
 __all__ = ["SQLiteStateStore"]
@@ -66,6 +67,11 @@ class SQLiteStateStore(StateStore):
         with self._db.transaction():
             yield
 
+    def _atomic(self) -> AbstractContextManager[Any]:
+        """For a method that checks, then writes once: a transaction of its own, or none inside the caller's
+        (a savepoint would only undo a write that failed, and SQLite undoes a failed statement by itself)."""
+        return self._db.transaction(savepoint=False)
+
     def close(self) -> None:
         self._db.close()
 
@@ -89,7 +95,7 @@ class SQLiteStateStore(StateStore):
     def ensure_twin(self, instance: str, key: str, other_instance: str) -> Twin:
         if instance == other_instance:
             raise StateError(f"a twin joins two instances, not {instance} with itself", code="K792")
-        with self.transaction():
+        with self._atomic():
             found = self.twin_for(instance, key)
             if found is not None:
                 return found
@@ -108,24 +114,33 @@ class SQLiteStateStore(StateStore):
         return twin
 
     def link_twin(self, twin_id: int, instance: str, key: str) -> Twin:
-        with self.transaction():
+        with self._atomic():
             twin = self._need_twin(twin_id)
             column = "key_a" if twin._side(instance) == "a" else "key_b"
             current = twin.key_on(instance)
             if current is not None and current != key:
                 raise StateError(f"twin {twin_id} already has {current} on {instance}; unlink it to pair {key}",
                                  code="K791")
-            holder = self.twin_for(instance, key)
-            if holder is not None and holder.id != twin_id:
-                raise StateError(f"{key} on {instance} already belongs to twin {holder.id} "
-                                 f"({holder.instance_a} {holder.key_a} <-> {holder.instance_b} {holder.key_b})",
-                                 code="K791")
-            self._db.conn.execute(f"UPDATE twins SET {column} = ?, updated_at = ? WHERE id = ?",
-                               (key, self._now(), twin_id))
-            return self._need_twin(twin_id)
+            if twin.status != ACTIVE:  # for an active twin the unique index below says it
+                self._refuse_held(twin_id, instance, key)
+            now = self._now()
+            try:
+                self._db.conn.execute(f"UPDATE twins SET {column} = ?, updated_at = ? WHERE id = ?",
+                                      (key, now, twin_id))
+            except sqlite3.IntegrityError:  # twins_active_a/b: another active twin holds the issue
+                self._refuse_held(twin_id, instance, key)
+                raise
+            return replace(twin, updated_at=now, **{column: key})
+
+    def _refuse_held(self, twin_id: int, instance: str, key: str) -> None:
+        holder = self.twin_for(instance, key)
+        if holder is not None and holder.id != twin_id:
+            raise StateError(f"{key} on {instance} already belongs to twin {holder.id} "
+                             f"({holder.instance_a} {holder.key_a} <-> {holder.instance_b} {holder.key_b})",
+                             code="K791")
 
     def unlink_twin(self, twin_id: int) -> None:
-        with self.transaction():
+        with self._atomic():
             self._need_twin(twin_id)
             self._db.conn.execute("UPDATE twins SET status = ?, updated_at = ? WHERE id = ?",
                                (UNLINKED, self._now(), twin_id))
@@ -146,7 +161,8 @@ class SQLiteStateStore(StateStore):
 
     def record_replica(self, twin_id: int, direction: str, kind: ReplicaKind,
                        replica: Mapping[str, Any]) -> StoredReplica:
-        text, digest, now = canonical_json(replica), replica_hash(replica), self._now()
+        text, now = canonical_json(replica), self._now()
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()  # replica_hash, without encoding it twice
         self._db.run("INSERT INTO replicas (twin_id, direction, kind, replica, hash, recorded_at) "
                   "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (twin_id, direction, kind) DO UPDATE SET "
                   "replica = excluded.replica, hash = excluded.hash, recorded_at = excluded.recorded_at",
@@ -169,11 +185,15 @@ class SQLiteStateStore(StateStore):
         with self.transaction():
             local, remote = self._id_columns(twin_id, local_instance)
             now = self._now()
-            for remote_id, local_id in pairs.items():
-                self._db.conn.execute(f"DELETE FROM id_maps WHERE twin_id = ? AND kind = ? AND "
-                                   f"({remote} = ? OR {local} = ?)", (twin_id, kind, remote_id, local_id))
-                self._db.conn.execute(f"INSERT INTO id_maps (twin_id, kind, {remote}, {local}, created_at) "
-                                   "VALUES (?, ?, ?, ?, ?)", (twin_id, kind, str(remote_id), str(local_id), now))
+            # Pair by pair, each pair first drops the rows holding either of its ids: of pairs sharing a
+            # local id only the last one stays. All the drops, then the inserts of what stays, end the same.
+            kept = {str(local_id): str(remote_id) for remote_id, local_id in pairs.items()}
+            self._db.conn.executemany(f"DELETE FROM id_maps WHERE twin_id = ? AND kind = ? AND "
+                                      f"({remote} = ? OR {local} = ?)",
+                                      [(twin_id, kind, r, loc) for r, loc in pairs.items()])
+            self._db.conn.executemany(f"INSERT INTO id_maps (twin_id, kind, {remote}, {local}, created_at) "
+                                      "VALUES (?, ?, ?, ?, ?)",
+                                      [(twin_id, kind, r, loc, now) for loc, r in kept.items()])
 
     def unmap_ids(self, twin_id: int, kind: str, local_instance: str, remote_ids: Iterable[str]) -> None:
         with self.transaction():
@@ -194,12 +214,15 @@ class SQLiteStateStore(StateStore):
                 source_key: str, replica: Mapping[str, Any], seq: int | None = None) -> QueueEntry | None:
         text = canonical_json(replica)
         with self.transaction():
-            if self._db.one("SELECT 1 FROM queue WHERE message_id = ?", (message_id,)) is not None:
+            repeat, twin_known, last = self._db.conn.execute(  # three look-ups, one statement
+                "SELECT EXISTS (SELECT 1 FROM queue WHERE message_id = ?), EXISTS (SELECT 1 FROM twins WHERE id = ?), "
+                "(SELECT last_seq FROM sequences WHERE twin_id = ? AND direction = ?)",
+                (message_id, twin_id, twin_id, direction)).fetchone()
+            if repeat:
                 return None
-            self._need_twin(twin_id)
-            row = self._db.one("SELECT last_seq FROM sequences WHERE twin_id = ? AND direction = ?",
-                            (twin_id, direction))
-            last = row[0] if row is not None else 0
+            if not twin_known:
+                raise StateError(f"there is no twin {twin_id}", code="K792")
+            last = last or 0
             if seq is None:
                 seq = last + 1
             elif self._db.one("SELECT 1 FROM queue WHERE twin_id = ? AND direction = ? AND seq = ?",
@@ -232,10 +255,11 @@ class SQLiteStateStore(StateStore):
                 "AND e.direction = q.direction AND e.seq < q.seq AND e.state != 'done') "
                 "ORDER BY q.id LIMIT ?", (now, direction, direction, limit))
             lease_end = self._now(lease_seconds)
+            self._db.conn.executemany("UPDATE queue SET state = 'in_progress', attempts = attempts + 1, "
+                                      "next_attempt_at = ?, updated_at = ? WHERE id = ?",
+                                      [(lease_end, now, row["id"]) for row in rows])
             claimed = []
             for row in rows:
-                self._db.conn.execute("UPDATE queue SET state = 'in_progress', attempts = attempts + 1, "
-                                   "next_attempt_at = ?, updated_at = ? WHERE id = ?", (lease_end, now, row["id"]))
                 values = dict(row) | {"state": IN_PROGRESS, "attempts": row["attempts"] + 1,
                                       "next_attempt_at": lease_end, "updated_at": now}
                 claimed.append(self._entry(values))
@@ -290,7 +314,7 @@ class SQLiteStateStore(StateStore):
     # ---- idempotent create ----
 
     def create_intent(self, twin_id: int, instance: str) -> str:
-        with self.transaction():
+        with self._atomic():
             self._need_twin(twin_id)._side(instance)
             row = self._db.one("SELECT marker FROM create_intents WHERE twin_id = ? AND instance = ? AND key IS NULL",
                             (twin_id, instance))

@@ -112,7 +112,7 @@ class _Timed:
                 result = value(*args, **kwargs)
             finally:
                 seconds[part] += clock() - start
-            if name == "transaction":
+            if name in ("transaction", "batch"):  # the work (a commit) happens on leaving
                 return _TimedContext(result, self._timings, part)
             if name == "search":
                 return _timed_iter(result, self._timings, part)

@@ -22,7 +22,7 @@ from runtime.connector import PermanentError
 
 from ._model import Invalid, check_custom, coerce_field, coerce_item
 
-__all__ = ["MIGRATIONS", "Write", "writing", "meta", "set_meta", "create", "set_fields", "apply_operations",
+__all__ = ["MIGRATIONS", "Write", "Batch", "writing", "meta", "set_meta", "create", "set_fields", "apply_operations",
            "add_item", "need"]
 
 MIGRATIONS: list[tuple[str, ...]] = [
@@ -92,8 +92,20 @@ def set_meta(conn: sqlite3.Connection, name: str, value: str) -> None:
                  (name, value))
 
 
+@dataclass
+class Batch:
+    """Writes grouped into one transaction (`LocalTracker.batch`): files to remove once it has committed,
+    and files written, to remove if it does not."""
+
+    written: list[Path] = field(default_factory=list)
+    doomed: list[Path] = field(default_factory=list)
+
+
 @contextmanager
-def writing(db: SQLiteFile, project: str, workflow: tuple[str, ...], folder: Path) -> Iterator[Write]:
+def writing(db: SQLiteFile, project: str, workflow: tuple[str, ...], folder: Path,
+            batch: Batch | None = None) -> Iterator[Write]:
+    """One Write; inside a batch it is a savepoint of the batch's transaction, and the files it doomed
+    go when the batch commits (until then a crash would undo the delete and keep the item)."""
     w: Write | None = None
     try:
         with db.transaction() as conn:
@@ -107,6 +119,10 @@ def writing(db: SQLiteFile, project: str, workflow: tuple[str, ...], folder: Pat
         for path in w.written if w else ():
             path.unlink(missing_ok=True)
         raise
+    if batch is not None:
+        batch.written += w.written
+        batch.doomed += w.doomed
+        return
     for path in w.doomed:
         path.unlink(missing_ok=True)
 

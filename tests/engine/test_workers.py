@@ -86,3 +86,29 @@ def test_lookups_travel_to_the_parent(pool):
         p.close()
     assert asked == [("user", "ada@x")]
     assert got[0].replica["reporter"] == {"id": "u1", "email": "ada@x", "name": "Ada"}
+
+
+def test_workers_do_not_import_the_parents_main_module(tmp_path):
+    """Workers need nothing from `__main__` (the CLI, a test runner): importing it again in each worker
+    only slowed its start-up."""
+    import os
+    import subprocess
+    import sys
+
+    marker = tmp_path / "imported"
+    script = tmp_path / "main_script.py"
+    script.write_text(f"""
+import pathlib, sys
+if __name__ != "__main__":
+    pathlib.Path({str(marker)!r}).write_text(__name__)
+else:
+    sys.path[:0] = {sys.path!r}
+    from test_workers import PROGRAMS, _issue
+    from runtime.workers import Job, RunnerLimits, WorkerPool
+    with WorkerPool(PROGRAMS, RunnerLimits(workers=2, batch=1)) as pool:
+        print(all(o.ok for o in pool.run([Job("out", issue=_issue(n)) for n in range(4)])))
+""")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+                         env=os.environ | {"PYTHONPATH": os.pathsep.join(sys.path)})
+    assert out.stdout.strip() == "True", out.stderr
+    assert not marker.exists()

@@ -115,6 +115,14 @@ def test_id_maps_are_direction_independent(store: SQLiteStateStore) -> None:
     assert store.id_map(twin.id, "comments", "Dev") == {"100": "9"}
 
 
+def test_map_ids_in_one_call_ends_as_pair_by_pair(store: SQLiteStateStore) -> None:
+    """Each pair replaces the rows holding either of its ids, so of pairs sharing an id the last one stays."""
+    twin = store.ensure_twin("QA", "QA-1", "Dev")
+    store.map_ids(twin.id, "comments", "Dev", {"100": "7", "101": "8"})
+    store.map_ids(twin.id, "comments", "Dev", {"102": "7", "103": "9", "104": "9", "101": "10"})
+    assert store.id_map(twin.id, "comments", "Dev") == {"102": "7", "104": "9", "101": "10"}
+
+
 def test_enqueue_numbers_per_twin_and_direction_and_ignores_repeats(store: SQLiteStateStore) -> None:
     a = store.ensure_twin("QA", "QA-1", "Dev")
     b = store.ensure_twin("QA", "QA-2", "Dev")
