@@ -72,6 +72,7 @@ class Writes:
 
     def __init__(self) -> None:
         self._stack: list[tuple[dict[Key, Span], dict[Key, set[Key]]]] = []
+        self._roots: set[str] = set()  # the first part of every key ever written: reads of others change nothing
 
     def push(self) -> None:
         self._stack.append(({}, {}))
@@ -84,12 +85,16 @@ class Writes:
         pending, below = self._stack[-1]
         earlier = pending.get(key)
         pending[key] = span
+        if key:
+            self._roots.add(key[0])
         for i in range(1, len(key)):
             below.setdefault(key[:i], set()).add(key)
         return earlier
 
     def read(self, key: Key) -> None:
         """Everything under key, and every key above it, has now been read."""
+        if not key or key[0] not in self._roots:  # `issue.x` in an outgoing program: nothing pending starts there
+            return
         for pending, below in self._stack:
             if not pending:
                 continue

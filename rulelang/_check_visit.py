@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from . import model
+from . import _check_calls, model
 from . import nodes as n
 from ._check_scope import Key, Scopes, Var, Writes, first_stop, stops
 from ._check_types import (
@@ -40,6 +40,10 @@ ROOT_TYPES = {"issue": record("issue"), "replica": record("issue"), "previous": 
 # The output being built may be read back: `replica.x = …` then `if replica.x == …`.
 READABLE = {kind: roots | model.WRITABLE_ROOTS[kind] for kind, roots in model.ROOTS.items()}
 
+
+
+_PATHS = (n.Name, n.Attr, n.Index)
+_TEXT_LIST = list_of(TEXT)
 
 
 class Checker:
@@ -143,7 +147,7 @@ class Checker:
             if earlier is not None:
                 self.report("R203", f"this value of '{self.text(st.target)}' is never read: line "
                             f"{st.span.line} assigns it again", earlier)
-            if target == list_of(TEXT) and value == TEXT:
+            if value == TEXT and target == _TEXT_LIST:
                 self.report("R204", f"'{self.text(st.target)}' holds a list of text: this text becomes a "
                             "one-element list", st.value.span, hint="write [\"…\"] to say so")
             self.shape(st.value, target)
@@ -316,9 +320,12 @@ class Checker:
     # ---- expressions
 
     def expr(self, e: n.Expr) -> Ty:
+        t = type(e)  # the commonest nodes by identity first; the isinstance chain below decides the rest
+        if t is n.Attr or t is n.Name:
+            return self.path(e)
         if isinstance(e, n.Literal):
             return literal_type(e.value)
-        if isinstance(e, n.Name | n.Attr | n.Index):
+        if isinstance(e, _PATHS):
             return self.path(e)
         if isinstance(e, n.Interp):
             for part in e.parts:
@@ -326,13 +333,9 @@ class Checker:
                     self.expr(part)
             return TEXT
         if isinstance(e, n.MethodCall):
-            from ._check_calls import method
-
-            return method(self, e)
+            return _check_calls.method(self, e)
         if isinstance(e, n.Call):
-            from ._check_calls import call
-
-            return call(self, e)
+            return _check_calls.call(self, e)
         if isinstance(e, n.Lambda):
             self.report("R109", "a lambda is allowed only as the argument of a collection method", e.span,
                         hint="for example: issue.comments.filter(c -> not c.internal)")
@@ -354,7 +357,7 @@ class Checker:
             return MAP
         if isinstance(e, n.BinOp):
             return binop(e.op, self.expr(e.left), self.expr(e.right))
-        if isinstance(e, n.BoolOp | n.Not):
+        if isinstance(e, (n.BoolOp, n.Not)):
             for sub in n.children(e):
                 self.expr(sub)  # type: ignore[arg-type]
             return BOOL
@@ -384,6 +387,4 @@ class Checker:
         return ty
 
     def shape(self, value: n.Expr, target: Ty) -> None:
-        from ._check_calls import shape
-
-        shape(self, value, target)
+        _check_calls.shape(self, value, target)

@@ -111,29 +111,35 @@ class _Evidence:
         self.other_roots: dict[str, Span] = {}  # unknown roots of targets (`X.f = …`) → first use
         self.reads_incoming = False
         self.lets: dict[str, list[Span]] = {}  # variable → its `let`s, for "used before its let"
-        everything = list(n.walk(program))  # one walk serves every question below
+        found: list[n.Node] = []  # the nodes the questions below are about, in source order
         local = set()
-        for x in everything:
+        for x in n.walk(program):
             t = type(x)  # exact types: nodes are final dataclasses, and this loop sees every node
-            if t is n.Let:
+            if t is n.Attr:
+                if x.name == "issue" and type(x.obj) is n.Name:
+                    found.append(x)
+            elif t is n.Name:
+                if x.id in ("replica", "previous", "first_sync"):
+                    self.reads_incoming = True
+            elif t is n.Assign or t is n.ValueMap:
+                found.append(x)
+            elif t is n.Let:
                 self.lets.setdefault(x.name, []).append(x.name_span)
                 local.add(x.name)
             elif t is n.For:
                 local.add(x.var)
             elif t is n.Lambda:
                 local.add(x.param)
-        for node in everything:
+        for node in found:
             t = type(node)
             if t is n.Assign:
                 self._write(node, local)
             elif t is n.ValueMap:
                 self.writes.append(("connection", node, "has a value map"))
-            elif t is n.Attr and node.name == "issue" and type(node.obj) is n.Name:
+            else:
                 name = node.obj.id
                 if name not in FIXED_ROOTS and name not in local:
                     self.instances.setdefault(name, node.obj.span)
-            elif t is n.Name and node.id in ("replica", "previous", "first_sync"):
-                self.reads_incoming = True
 
     def _write(self, node: n.Assign, local: set[str]) -> None:
         root, chain = unwind(node.target)

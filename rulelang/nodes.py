@@ -13,7 +13,7 @@ __all__ = [
     "Literal", "Interp", "Name", "Attr", "Index", "Call", "MethodCall", "Lambda",
     "ListLit", "MapLit", "MapEntry", "BinOp", "BoolOp", "Not", "Neg", "Coalesce", "Merge", "Cond",
     "Assign", "Let", "If", "For", "Skip", "Fail", "Log", "MapEntryRule", "ValueMap", "Block", "Program",
-    "children", "walk", "unwind",
+    "children", "child_list", "walk", "unwind",
 ]
 
 
@@ -260,40 +260,66 @@ _SPAN_FIELDS = frozenset({"span", "name_span", "key_span", "func_span", "method_
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
+def _child_fields(cls: type) -> tuple[str, ...]:
+    # Fields declared `str` (names, operators, source text) never hold a node.
+    names = tuple(f.name for f in fields(cls) if f.name not in _SPAN_FIELDS and f.type != "str")
+    _CHILD_FIELDS[cls] = names
+    return names
+
+
+def child_list(node: Node) -> list[Node]:
+    """The direct child nodes, in source order, as a new list (what `children` iterates)."""
+    kids = _KIDS.get(type(node))
+    if kids is None:
+        kids = _KIDS[type(node)] = _kids_function(type(node))
+    return kids(node)
+
+
+_KIDS: dict[type, Any] = {}
+
+
+def _kids_function(cls: type) -> Any:
+    """`child_list` for one node class, with its fields spelled out (the generic loop costs a walk twice as much)."""
+    lines = ["def kids(node):", "    out = []"]
+    for name in _child_fields(cls):
+        lines += [f"    v = node.{name}", "    if isinstance(v, Node):", "        out.append(v)",
+                  "    elif isinstance(v, tuple):", "        _flatten(v, out)"]
+    lines.append("    return out")
+    env: dict[str, Any] = {"Node": Node, "_flatten": _flatten}
+    exec("\n".join(lines), env)  # noqa: S102 - generated from our own dataclass field names
+    return env["kids"]
+
+
+def _flatten(v: tuple, out: list[Node]) -> None:
+    for item in v:
+        if isinstance(item, Node):
+            out.append(item)
+        elif isinstance(item, tuple):
+            _flatten(item, out)
+
+
 def children(node: Node) -> Iterator[Node]:
     """The direct child nodes, in source order."""
-    names = _CHILD_FIELDS.get(type(node))
-    if names is None:
-        names = _CHILD_FIELDS[type(node)] = tuple(f.name for f in fields(node) if f.name not in _SPAN_FIELDS)
-    for name in names:
-        v = getattr(node, name)
-        if isinstance(v, Node):
-            yield v
-        elif isinstance(v, tuple):
-            yield from _nodes_in(v)
-
-
-def _nodes_in(v: Any) -> Iterator[Node]:
-    if isinstance(v, Node):
-        yield v
-    elif isinstance(v, tuple):
-        for item in v:
-            yield from _nodes_in(item)
+    return iter(child_list(node))
 
 
 def walk(node: Node) -> Iterator[Node]:
     """Every node below and including `node`, depth-first pre-order, without recursion."""
     stack = [node]
+    pop, push = stack.pop, stack.extend
     while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(reversed(list(children(n))))
+        x = pop()
+        yield x
+        kids = child_list(x)
+        if kids:
+            kids.reverse()
+            push(kids)
 
 
 def unwind(expr: Expr) -> tuple[Expr, list[Attr | Index]]:
     """The root of a path and its links, root first: `a.b[c]` → (a, [.b, [c]])."""
     chain: list[Attr | Index] = []
-    while isinstance(expr, Attr | Index):
+    while isinstance(expr, (Attr, Index)):
         chain.append(expr)
         expr = expr.obj
     chain.reverse()
