@@ -2,8 +2,9 @@
 figure beside a hand-written Python function doing the same work in the same run; and compile times.
 
 Groups (pytest-benchmark puts each group's rows side by side):
-- outgoing: hand-written replica builder · the same plus the export the runtime does (fresh exact-JSON copy,
-  size cap) · compiled rules (`run_outgoing`, budgets and export included);
+- outgoing: hand-written replica builder · the same plus the export the runtime does (the output checked in
+  place: exact JSON types, nesting, compact-JSON size cap; no copy) · compiled rules (`run_outgoing`, budgets
+  and export included);
 - incoming / incoming-first-sync: hand-written field computation + the shared change-set step · compiled rules;
 - compile: codegen + verify + RestrictedPython for the workload and a 200-line file (cache cleared every
   round) · CPython's `compile()` of the same generated Python.

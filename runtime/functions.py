@@ -7,7 +7,7 @@ from typing import Any
 from rulelang.model import LIST_OF_TEXT
 
 from . import values as v
-from .budget import BudgetTrap, FailSignal, LogLine, SkipSignal, State, Trap, tick
+from .budget import CHARGE_UNIT, BudgetTrap, FailSignal, LogLine, SkipSignal, State, Trap, tick
 from .values import charge, check_items, check_text, json_eq, to_text, type_name
 
 __all__ = ["CORE", "CHUNK"]
@@ -175,6 +175,10 @@ def rt_in(rt: State, item: Any, container: Any) -> bool:
 
 
 def rt_merge(rt: State, a: Any, b: Any) -> dict:
+    if type(a) is dict and type(b) is dict:  # the common case first: no call before the C-level merge
+        n = len(a) + len(b)
+        if n < CHARGE_UNIT and n <= rt.max_items:
+            return a | b
     if a is None:
         a = {}
     if b is None:
@@ -186,9 +190,16 @@ def rt_merge(rt: State, a: Any, b: Any) -> dict:
 
 
 def rt_text(rt: State, *parts: Any) -> str:
-    texts = [p if type(p) is str else to_text(rt, p) for p in parts]
-    check_text(rt, sum(map(len, texts)))
-    return "".join(texts)
+    n = 0
+    for p in parts:  # a plain loop: cheaper than any C-level helper for the usual two or three parts
+        if type(p) is not str:
+            parts = tuple(p if type(p) is str else to_text(rt, p) for p in parts)
+            n = sum(map(len, parts))
+            break
+        n += len(p)
+    if n > rt.max_text or n >= CHARGE_UNIT:
+        check_text(rt, n)
+    return "".join(parts)
 
 
 # ---- statements ---------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from .values import (
     check_items,
     check_text,
     contains,
-    export,
+    copy_json,
     to_text,
     type_name,
     unique_key,
@@ -306,7 +306,8 @@ def rt_b_user(rt: State, email: Any) -> Any:
     found = rt.lookups.user(email) if rt.lookups is not None else None
     if found is not None and type(found) is not dict:
         raise Trap("X412", f"the user look-up returned {type(found).__name__}, not a map")
-    result = export(found, 64 * 1024, 8)[0] if found is not None else None
+    # A copy: the host's answer may be its own table, which nothing the run returns may alias.
+    result = copy_json(found, 64 * 1024, 8)[0] if found is not None else None
     rt.users[email] = result
     return result
 

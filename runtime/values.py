@@ -1,4 +1,5 @@
-"""JSON values at run time: type names, equality, ordering, arithmetic in int64, text forms, and exporting outputs."""
+"""JSON values at run time: type names, equality, ordering, arithmetic in int64, text forms (exporting outputs is
+`_output`, re-exported here)."""
 
 from __future__ import annotations
 
@@ -6,19 +7,17 @@ import json
 import math
 from typing import Any
 
+from ._output import NotJson, copy_json, export
 from .budget import CHARGE_UNIT, BudgetTrap, State, Trap, tick
 
 __all__ = [
     "INT_MIN", "INT_MAX", "type_name", "charge", "check_text", "check_items", "json_eq", "compare", "add", "sub",
-    "mul", "div", "mod", "neg", "contains", "to_text", "to_json_text", "unique_key", "export", "NotJson",
+    "mul", "div", "mod", "neg", "contains", "to_text", "to_json_text", "unique_key", "export", "copy_json",
+    "NotJson",
 ]
 
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 _NUM = (int, float)
-
-
-class NotJson(Exception):
-    """A value handed in by the host is not JSON (a set, NaN, an object…): the caller's input is wrong."""
 
 
 def type_name(v: Any) -> str:
@@ -282,88 +281,3 @@ def unique_key(rt: State, v: Any, depth: int = 0) -> Any:
         return ("list", tuple(unique_key(rt, x, depth + 1) for x in v))
     charge(rt, len(v) // CHARGE_UNIT)
     return ("map", frozenset((k, unique_key(rt, x, depth + 1)) for k, x in v.items()))
-
-
-# ---- exporting outputs -------------------------------------------------------------------------
-
-
-def export(v: Any, limit: int, max_depth: int) -> tuple[Any, int]:
-    """A fresh copy of exact JSON types and its approximate compact-JSON size; stops as soon as it passes limit."""
-    acc = [0]
-    out = _export(v, 0, acc, limit, max_depth)
-    return out, acc[0]
-
-
-def _export(v: Any, depth: int, acc: list[int], limit: int, max_depth: int) -> Any:
-    t = type(v)
-    if t is not dict and t is not list and isinstance(v, dict | list):
-        # A subclass from the host: read it through the base type's C methods, so none of its overrides run.
-        v = dict(dict.items(v)) if isinstance(v, dict) else list(list.__iter__(v))
-        t = type(v)
-    if t is dict:
-        if depth > max_depth:
-            raise BudgetTrap("B508", f"output nested too deeply (more than {max_depth} levels)")
-        out = {}
-        size = 2
-        for k, x in v.items():
-            if type(k) is not str:
-                k = _exact_key(k)
-            tx = type(x)
-            if tx is str:
-                size += len(k) + len(x) + 6
-                out[k] = x
-            elif x is None or tx is bool or tx is int:
-                size += len(k) + 10
-                out[k] = x
-            else:
-                size += len(k) + 4
-                out[k] = _export(x, depth + 1, acc, limit, max_depth)
-        acc[0] += size
-    elif t is list:
-        if depth > max_depth:
-            raise BudgetTrap("B508", f"output nested too deeply (more than {max_depth} levels)")
-        out = []
-        append = out.append
-        size = 2
-        for x in v:
-            tx = type(x)
-            if tx is str:
-                size += len(x) + 3
-                append(x)
-            elif x is None or tx is bool or tx is int:
-                size += 6
-                append(x)
-            else:
-                append(_export(x, depth + 1, acc, limit, max_depth))
-        acc[0] += size
-    else:
-        out = _export_scalar(v)
-        acc[0] += len(out) + 2 if type(out) is str else 6
-    if acc[0] > limit:
-        raise BudgetTrap("B506", f"output too large: more than {limit:,} characters of JSON")
-    return out
-
-
-def _export_scalar(v: Any) -> Any:
-    t = type(v)
-    if t is str or t is int or t is bool or v is None:
-        return v
-    if t is float:
-        if math.isfinite(v):
-            return v
-        raise NotJson(f"the number {v!r} is not finite")
-    # Subclasses of JSON types are copied to the exact type through the base type's own C methods,
-    # so that no method the subclass overrides runs.
-    if isinstance(v, str):
-        return str.__str__(v)
-    if isinstance(v, int):
-        return _int(int.__index__(v))
-    if isinstance(v, float):
-        return _export_scalar(float.__float__(v))
-    raise NotJson(f"a {type(v).__name__} is not a JSON value")
-
-
-def _exact_key(k: Any) -> str:
-    if isinstance(k, str):
-        return str.__str__(k)
-    raise NotJson(f"a map key must be text, not {type(k).__name__}")

@@ -80,6 +80,8 @@ def test_fail_is_rule_failed_with_the_statement_span() -> None:
      Limits(max_text=1000), "B502"),
     ("let l = [1]\nfor i in [1,2,3,4,5,6,7,8,9,10,11,12] { l = l + l }\nreplica.labels = l",
      Limits(max_items=1000), "B503"),
+    ('replica.custom["m"] = {a: 1, b: 2} | {c: 3}', Limits(max_items=2), "B503"),  # small maps: merge's fast path
+    ('replica.summary = "${issue.key}${issue.key}"', Limits(max_text=5), "B502"),  # texts only: rt_text's fast path
     ('replica.custom["m"] = issue.summary.matches("' + "a" * 30 + '")', Limits(max_pattern=20), "B504"),
     ('replica.custom["u"] = issue.labels.map(l -> user("${l}@x"))', Limits(max_user_lookups=1), "B505"),
     ('replica.description = "x" * 2000', Limits(max_output=1000), "B506"),
@@ -130,7 +132,9 @@ def test_inputs_are_never_changed() -> None:
     assert issue == before
     assert r.replica["custom"] == {"n": 6} and r.replica["labels"] == ["a", "b", "c"]
     assert r.replica["comments"][0] == {"id": "z"}
-    assert r.replica["comments"][1] is not issue["comments"][1]  # outputs are copies
+    # Unchanged values are shared with the input (exports measure in place), changed containers are the run's own.
+    assert r.replica["comments"][1] is issue["comments"][1]
+    assert r.replica["comments"] is not issue["comments"] and r.replica["custom"] is not issue["custom"]
 
 
 def test_incoming_local_issue_is_never_changed() -> None:
@@ -156,6 +160,12 @@ def test_outputs_are_exact_json_types() -> None:
     assert info.value.diagnostic.code == "P609"
     with pytest.raises(PayloadError):
         out("replica.custom = issue.custom", {"custom": {"bad": {1, 2}}})
+
+
+def test_interpolation_of_texts_and_of_other_values() -> None:
+    r = out('replica.summary = "${issue.key}-${issue.custom}-${issue.labels}-${null}-${true}"\n'
+            'replica.description = "${issue.key}${issue.key}"')
+    assert r.replica == {"summary": 'QA-1-{"n":5}-["a","b"]--true', "description": "QA-1QA-1"}
 
 
 def test_state_does_not_survive_a_run() -> None:
