@@ -128,21 +128,25 @@ class FastParser:
         for state, acts in table.states.items():
             row = self.actions[state]
             for sym, (action, arg) in acts.items():
+                # A freshly built table names symbols with lark Tokens (str subclasses), a cached one with
+                # plain str: the loop tells actions apart by exact class, so names are made plain here.
+                sym = str(sym)
                 if action.name == "Shift":
                     row[sym] = arg
                     continue
+                origin = str(arg.origin.name)
                 how = RULES[rule_key(arg)]  # KeyError: the grammar changed; RULES must follow
                 if how == 0 and len(arg.expansion) == 1:
-                    row[sym] = arg.origin.name
+                    row[sym] = origin
                 elif isinstance(how, int):
-                    row[sym] = (len(arg.expansion), -1, arg.origin.name, how)
+                    row[sym] = (len(arg.expansion), -1, origin, how)
                 else:
                     if how not in names:
                         names.append(how)
                     if len(arg.expansion) == 1:
-                        row[sym] = [names.index(how), arg.origin.name]
+                        row[sym] = [names.index(how), origin]
                     else:
-                        row[sym] = (len(arg.expansion), names.index(how), arg.origin.name, -1)
+                        row[sym] = (len(arg.expansion), names.index(how), origin, -1)
         self.fn_names = names
         self.memo: dict[tuple[int, int, str], int] = {}  # (state below, state, token) → state after pass-throughs
         self.trace: list | None = None  # tests: every token fed to the table, as it is lexed

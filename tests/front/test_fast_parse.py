@@ -290,3 +290,17 @@ def test_parse_pauses_garbage_collection_and_restores_it() -> None:
         finally:
             gc.enable()
     assert seen == [False, False, False]
+
+
+def test_a_freshly_built_table_drives_the_fast_loop_like_a_cached_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh machine has no Lark cache: the table Lark builds itself (its names are lark Tokens, not str)
+    must give the same trees as the one loaded from the cache (its state numbers may differ)."""
+    import grammar
+
+    monkeypatch.setattr(grammar, "cache_file", lambda name: False)
+    fresh = parse_module._Parser()
+    assert not [v for row in fresh.fast.actions for v in row.values() if isinstance(v, str) and type(v) is not str]
+    for name, text in SOURCES:
+        ref = _outcome(parse_reference, text)
+        if not isinstance(ref, list):
+            assert tuple(fresh.fast.parse(text, "case.rules", "start", 32, 200)[0]) == ref.stmts, name
