@@ -52,3 +52,22 @@ def open_engine(folder: pathlib.Path, *, fake: bool = True, factory: Callable | 
     config = load_config(folder, connectors=SPECS)
     programs = compile_programs(config, "fakerules:compile_rules" if fake else "runtime:compile_rules")
     return Engine(config, open_state(state_path(folder)), factory or build_connector, programs=programs, **kwargs)
+
+
+def watching_apply(instance: str, before: Callable[[Any, Any], None]) -> Callable:
+    """A connector factory whose `instance` connector calls `before(connector, changes)` ahead of every apply."""
+
+    def factory(inst: Any) -> Any:
+        connector = build_connector(inst)
+        if inst.name != instance:
+            return connector
+        real_apply = connector.apply
+
+        def apply(key, changes, *, marker=None):
+            before(connector, changes)
+            return real_apply(key, changes, marker=marker)
+
+        connector.apply = apply
+        return connector
+
+    return factory

@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 from engine_faults import Faulty
-from engine_helpers import open_engine, write_folder
+from engine_helpers import open_engine, watching_apply, write_folder
 
 from connectors.local import LocalTracker
 from rulelang._connectors import build_connector
@@ -165,20 +165,8 @@ def test_incoming_fail_parks_the_issue_with_the_rule_position(tmp_path):
 def test_pause_notices_and_queues_then_resume_delivers_in_order(tmp_path):
     folder = write_folder(tmp_path / "c")
     seen: list[str] = []
-
-    def factory(inst):
-        connector = build_connector(inst)
-        if inst.name != "Dev":
-            return connector
-        wrapped = Faulty(connector)
-        real_apply = wrapped.apply
-
-        def apply(key, changes, *, marker=None):
-            seen.extend(op.value for op in changes.operations if getattr(op, "path", None) == ("summary",))
-            return real_apply(key, changes, marker=marker)
-
-        wrapped.apply = apply
-        return wrapped
+    factory = watching_apply("Dev", lambda _, changes: seen.extend(
+        op.value for op in changes.operations if getattr(op, "path", None) == ("summary",)))
 
     with LocalTracker(folder / "qa", project="QA") as qa:
         (key,) = _seed(qa, 1)

@@ -3,11 +3,9 @@ one batch after the other."""
 
 from __future__ import annotations
 
-from engine_faults import Faulty
-from engine_helpers import open_engine, write_folder
+from engine_helpers import open_engine, watching_apply, write_folder
 
 from connectors.local import LocalTracker
-from rulelang._connectors import build_connector
 
 OUT = """\
 replica.key     = issue.key
@@ -45,21 +43,8 @@ def test_the_next_batch_rules_start_before_the_batch_ahead_is_written(tmp_path):
     with LocalTracker(folder / "qa", project="QA") as qa:
         keys = [qa.create_issue({"summary": f"issue {n}", "labels": ["sync"]}) for n in range(3)]
     events: list[tuple[str, str]] = []
-
-    def factory(inst):
-        connector = build_connector(inst)
-        if inst.name != "Dev":
-            return connector
-        wrapped = Faulty(connector)
-        real_apply = wrapped.apply
-
-        def apply(key, changes, *, marker=None):
-            summary = next(op.value for op in changes.operations if getattr(op, "path", None) == ("summary",))
-            events.append(("apply", summary))
-            return real_apply(key, changes, marker=marker)
-
-        wrapped.apply = apply
-        return wrapped
+    factory = watching_apply("Dev", lambda _, changes: events.append(("apply", next(
+        op.value for op in changes.operations if getattr(op, "path", None) == ("summary",)))))
 
     with open_engine(folder, fake=False, factory=factory) as engine:
         ctx = engine._context()
@@ -90,20 +75,7 @@ def test_a_batch_of_deliveries_is_written_to_the_local_tracker_in_one_transactio
         for n in range(3):
             qa.create_issue({"summary": f"issue {n}", "labels": ["sync"]})
     grouped: list[bool] = []
-
-    def factory(inst):
-        connector = build_connector(inst)
-        if inst.name != "Dev":
-            return connector
-        wrapped = Faulty(connector)
-        real_apply = wrapped.apply
-
-        def apply(key, changes, *, marker=None):
-            grouped.append(connector._batch is not None)
-            return real_apply(key, changes, marker=marker)
-
-        wrapped.apply = apply
-        return wrapped
+    factory = watching_apply("Dev", lambda connector, _: grouped.append(connector._batch is not None))
 
     with open_engine(folder, fake=False, factory=factory) as engine:
         assert engine.sync().total.created == 3
