@@ -47,23 +47,13 @@ def callbacks(file: str, max_operators: int, sub_parse: Callable[[str, int, int,
     def start_list(c: list) -> list:
         return c[0]
 
-    def start_plus(c: list) -> list:
-        c[0].append(c[1])
-        return c[0]
-
-    def start_one(c: list) -> list:
-        return [c[0]]
-
+    start_plus = _append_second
+    start_one = _first_of
     def start_empty(c: list) -> list:
         return []
 
-    def stmts_first(c: list) -> list:  # _stmt _NL
-        return [c[0]]
-
-    def stmts_more(c: list) -> list:  # stmts _stmt _NL
-        c[0].append(c[1])
-        return c[0]
-
+    stmts_first = _first_of  # _stmt _NL
+    stmts_more = _append_second  # stmts _stmt _NL
     def block(c: list) -> n.Block:
         if len(c) == 2:
             stmts: tuple = ()
@@ -125,13 +115,8 @@ def callbacks(file: str, max_operators: int, sub_parse: Callable[[str, int, int,
                 otherwise, default = x
         return n.ValueMap(span(c[0], c[-1]), c[1], c[3], tuple(rules), otherwise, default)
 
-    def map_rules_first(c: list) -> list:  # _NL map_rule
-        return [c[1]]
-
-    def map_rules_more(c: list) -> list:
-        c[0].append(c[2])
-        return c[0]
-
+    map_rules_first = _first_after_separator  # _NL map_rule
+    map_rules_more = _append_third
     def map_rule(c: list) -> n.MapEntryRule:
         left, arrow, right = c
         return n.MapEntryRule(span(left, right), left, arrow, right)
@@ -165,13 +150,8 @@ def callbacks(file: str, max_operators: int, sub_parse: Callable[[str, int, int,
             raise Fallback
         return _Climber(items, span).parse(0)
 
-    def prefixes_first(c: list) -> list:
-        return [c[0]]
-
-    def prefixes_more(c: list) -> list:
-        c[0].append(c[1])
-        return c[0]
-
+    prefixes_first = _first_of
+    prefixes_more = _append_second
     def ops_tail(c: list) -> list:  # [ops] _binop [prefixes] postfix, flattened
         out = c[0] if c[0].__class__ is list else [c[0]]
         for x in c[1:]:
@@ -206,13 +186,8 @@ def callbacks(file: str, max_operators: int, sub_parse: Callable[[str, int, int,
             return (c[0], *c[1])
         return (c[0],)
 
-    def exprs_first(c: list) -> list:  # COMMA expr
-        return [c[1]]
-
-    def exprs_more(c: list) -> list:
-        c[0].append(c[2])
-        return c[0]
-
+    exprs_first = _first_after_separator  # COMMA expr
+    exprs_more = _append_third
     def name(c: list) -> n.Name:
         t = c[0]
         return NAME_(S(file, t[4], t[5], t[6], t[7], t[2], t[3]), t[1])
@@ -381,3 +356,22 @@ class _Climber:
         if isinstance(operand, n.Literal) and type(operand.value) in (int, float):
             return LIT(sp, -operand.value)
         return n.Neg(sp, operand)
+
+
+# List-building rules (`items: item | items SEP item`) share these four shapes.
+def _first_of(c: list) -> list:
+    return [c[0]]
+
+
+def _append_second(c: list) -> list:
+    c[0].append(c[1])
+    return c[0]
+
+
+def _first_after_separator(c: list) -> list:
+    return [c[1]]
+
+
+def _append_third(c: list) -> list:
+    c[0].append(c[2])
+    return c[0]
