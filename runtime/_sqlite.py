@@ -40,6 +40,9 @@ class SQLiteFile:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._depth = 0
+        # Bumped whenever what a transaction has read may stop being true: a transaction begins or ends, or
+        # any part of one is rolled back. Callers key caches on it (see `epoch`).
+        self._epoch = 0
         # isolation_level=None: no implicit transactions; BEGIN/COMMIT are issued here and nowhere else.
         self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=busy_timeout,
                                     check_same_thread=False)
@@ -63,10 +66,13 @@ class SQLiteFile:
             # IMMEDIATE takes the write lock up front: two processes never deadlock upgrading a read.
             self.conn.execute("BEGIN IMMEDIATE" if depth == 0 else f"SAVEPOINT {savepoint}")
             self._depth += 1
+            if depth == 0:
+                self._epoch += 1
             try:
                 yield self.conn
             except BaseException:
                 self._depth = depth
+                self._epoch += 1
                 # SQLite may already have rolled back by itself (disk full, I/O error).
                 if self.conn.in_transaction:
                     if depth == 0:
@@ -79,6 +85,7 @@ class SQLiteFile:
             if depth:
                 self.conn.execute(f"RELEASE {savepoint}")
                 return
+            self._epoch += 1
             try:
                 self.conn.execute("COMMIT")
             except BaseException:
@@ -89,6 +96,13 @@ class SQLiteFile:
     @property
     def in_transaction(self) -> bool:
         return self._depth > 0
+
+    @property
+    def epoch(self) -> int | None:
+        """While a write transaction is open, a number that stays the same exactly as long as nothing read in
+        it can have changed behind the caller's back: no other process writes (BEGIN IMMEDIATE holds the
+        lock) and nothing has been rolled back. None outside a transaction, where another process may write."""
+        return self._epoch if self._depth else None
 
     def rows(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:

@@ -2,7 +2,9 @@
 
 Safety comes from SQLite itself: every method (or `transaction()` group) is one
 transaction, the journal is WAL with synchronous=FULL (runtime/_sqlite.py says
-why), and nothing is kept in memory between calls that a kill could lose.
+why), and nothing is kept in memory between calls that a kill could lose. The
+one thing kept in memory is a read cache of twins, valid for one transaction
+(see `_seen_twins`).
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ class SQLiteStateStore(StateStore):
     def __init__(self, path: str | Path, *, clock: Callable[[], datetime] = utc_now) -> None:
         self._clock = clock
         self._db = SQLiteFile(path)
+        self._seen: dict[Any, Twin] = {}
+        self._seen_epoch: int | None = None
         self.path = self._db.path
         try:
             self.schema_version = migrate(self._db.conn, str(self.path), _state_schema.MIGRATIONS)
@@ -77,11 +81,36 @@ class SQLiteStateStore(StateStore):
 
     # ---- twins ----
 
-    @staticmethod
-    def _twin(row: sqlite3.Row | None) -> Twin | None:
-        return Twin(**dict(row)) if row is not None else None
+    def _seen_twins(self) -> dict[Any, Twin] | None:
+        """Twins read or written in the open transaction, by id and by (instance, key); None outside one.
+
+        A delivery reads the same twin several times in one transaction. Inside BEGIN IMMEDIATE no other
+        process writes, and the cache is dropped at the transaction's end and at any rollback (SQLiteFile's
+        epoch), so what it holds is what the file holds."""
+        epoch = self._db.epoch
+        if epoch is None:
+            return None
+        if epoch != self._seen_epoch:
+            self._seen, self._seen_epoch = {}, epoch
+        return self._seen
+
+    def _remember(self, twin: Twin | None) -> Twin | None:
+        seen = self._seen_twins()
+        if seen is not None and twin is not None:
+            seen[twin.id] = twin
+            if twin.status == ACTIVE:
+                for instance, key in ((twin.instance_a, twin.key_a), (twin.instance_b, twin.key_b)):
+                    if key is not None:
+                        seen[(instance, key)] = twin
+        return twin
+
+    def _twin(self, row: sqlite3.Row | None) -> Twin | None:
+        return self._remember(Twin(**dict(row))) if row is not None else None
 
     def twin_for(self, instance: str, key: str) -> Twin | None:
+        seen = self._seen_twins()
+        if seen is not None and (instance, key) in seen:
+            return seen[(instance, key)]
         # Two lookups, one per partial index: with an OR between them SQLite scans the whole table.
         return self._twin(self._db.one(
             "SELECT * FROM twins WHERE status = 'active' AND instance_a = ? AND key_a = ? "
@@ -90,6 +119,9 @@ class SQLiteStateStore(StateStore):
             (instance, key, instance, key)))
 
     def get_twin(self, twin_id: int) -> Twin | None:
+        seen = self._seen_twins()
+        if seen is not None and twin_id in seen:
+            return seen[twin_id]
         return self._twin(self._db.one("SELECT * FROM twins WHERE id = ?", (twin_id,)))
 
     def ensure_twin(self, instance: str, key: str, other_instance: str) -> Twin:
@@ -105,7 +137,7 @@ class SQLiteStateStore(StateStore):
             cur = self._db.conn.execute(
                 "INSERT INTO twins (instance_a, key_a, instance_b, key_b, status, created_at, updated_at) "
                 "VALUES (?, ?, ?, ?, 'active', ?, ?)", (a, key_a, b, key_b, now, now))
-            return Twin(cur.lastrowid or 0, a, key_a, b, key_b, ACTIVE, now, now)
+            return self._remember(Twin(cur.lastrowid or 0, a, key_a, b, key_b, ACTIVE, now, now))  # type: ignore[return-value]
 
     def _need_twin(self, twin_id: int) -> Twin:
         twin = self.get_twin(twin_id)
@@ -130,7 +162,7 @@ class SQLiteStateStore(StateStore):
             except sqlite3.IntegrityError:  # twins_active_a/b: another active twin holds the issue
                 self._refuse_held(twin_id, instance, key)
                 raise
-            return replace(twin, updated_at=now, **{column: key})
+            return self._remember(replace(twin, updated_at=now, **{column: key}))  # type: ignore[return-value]
 
     def _refuse_held(self, twin_id: int, instance: str, key: str) -> None:
         holder = self.twin_for(instance, key)
@@ -144,6 +176,7 @@ class SQLiteStateStore(StateStore):
             self._need_twin(twin_id)
             self._db.conn.execute("UPDATE twins SET status = ?, updated_at = ? WHERE id = ?",
                                (UNLINKED, self._now(), twin_id))
+            self._seen.clear()
 
     def twins(self, status: str | None = ACTIVE) -> list[Twin]:
         rows = self._db.rows("SELECT * FROM twins WHERE ? IS NULL OR status = ? ORDER BY id", (status, status))
@@ -182,18 +215,14 @@ class SQLiteStateStore(StateStore):
         return {r[0]: r[1] for r in rows}
 
     def map_ids(self, twin_id: int, kind: str, local_instance: str, pairs: Mapping[str, str]) -> None:
-        with self.transaction():
+        with self._atomic():
             local, remote = self._id_columns(twin_id, local_instance)
             now = self._now()
-            # Pair by pair, each pair first drops the rows holding either of its ids: of pairs sharing a
-            # local id only the last one stays. All the drops, then the inserts of what stays, end the same.
-            kept = {str(local_id): str(remote_id) for remote_id, local_id in pairs.items()}
-            self._db.conn.executemany(f"DELETE FROM id_maps WHERE twin_id = ? AND kind = ? AND "
-                                      f"({remote} = ? OR {local} = ?)",
-                                      [(twin_id, kind, r, loc) for r, loc in pairs.items()])
-            self._db.conn.executemany(f"INSERT INTO id_maps (twin_id, kind, {remote}, {local}, created_at) "
-                                      "VALUES (?, ?, ?, ?, ?)",
-                                      [(twin_id, kind, r, loc, now) for loc, r in kept.items()])
+            # Pair by pair, each pair drops the rows holding either of its ids: the table is unique on both
+            # ids, so REPLACE does exactly that (of pairs sharing a local id, the last one stays).
+            self._db.conn.executemany(f"INSERT OR REPLACE INTO id_maps (twin_id, kind, {remote}, {local}, "
+                                      "created_at) VALUES (?, ?, ?, ?, ?)",
+                                      [(twin_id, kind, str(r), str(loc), now) for r, loc in pairs.items()])
 
     def unmap_ids(self, twin_id: int, kind: str, local_instance: str, remote_ids: Iterable[str]) -> None:
         with self.transaction():

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import operator
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 __all__ = [
@@ -21,6 +22,19 @@ __all__ = [
 ENTITY_KINDS = ("comments", "attachments", "worklogs")
 
 
+def _pickled_as_values(cls: type) -> type:
+    """Pickle as (class, field values): a frozen slots dataclass's own pickling looks its fields up for every
+    object, and the rules workers send every change set back to the engine."""
+    names = tuple(f.name for f in fields(cls))
+    values = operator.attrgetter(*names)
+    if len(names) == 1:
+        cls.__reduce__ = lambda self: (cls, (values(self),))  # type: ignore[method-assign]
+    else:
+        cls.__reduce__ = lambda self: (cls, values(self))  # type: ignore[method-assign]
+    return cls
+
+
+@_pickled_as_values
 @dataclass(frozen=True, slots=True)
 class SetField:
     """Set one field. `path` is ("summary",) or ("custom", "Story Points")."""
@@ -32,6 +46,7 @@ class SetField:
         return {"op": "set", "field": ".".join(self.path), "value": self.value}
 
 
+@_pickled_as_values
 @dataclass(frozen=True, slots=True)
 class MoveStatus:
     """Move the issue to a status (connectors use the tracker's transitions)."""
@@ -42,6 +57,7 @@ class MoveStatus:
         return {"op": "status", "value": self.status}
 
 
+@_pickled_as_values
 @dataclass(frozen=True, slots=True)
 class LinkIssue:
     """First sync only: link the replica to an existing local issue instead of creating one."""
@@ -52,6 +68,7 @@ class LinkIssue:
         return {"op": "link", "key": self.key}
 
 
+@_pickled_as_values
 @dataclass(frozen=True, slots=True)
 class AddItem:
     """Create a comment / attachment / worklog that came from the other side."""
@@ -64,6 +81,7 @@ class AddItem:
         return {"op": "add", "kind": self.kind, "remote_id": self.remote_id, "value": self.value}
 
 
+@_pickled_as_values
 @dataclass(frozen=True, slots=True)
 class UpdateItem:
     kind: str
@@ -76,6 +94,7 @@ class UpdateItem:
                 "local_id": self.local_id, "value": self.value}
 
 
+@_pickled_as_values
 @dataclass(frozen=True, slots=True)
 class DeleteItem:
     kind: str
@@ -89,6 +108,7 @@ class DeleteItem:
 Operation = SetField | MoveStatus | LinkIssue | AddItem | UpdateItem | DeleteItem
 
 
+@_pickled_as_values
 @dataclass(frozen=True, slots=True)
 class ChangeSet:
     """What one incoming run asks for.

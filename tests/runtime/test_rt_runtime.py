@@ -214,3 +214,20 @@ def test_the_compiler_never_imports_runtime() -> None:
                 assert not any(a.name.split(".")[0] == "runtime" for a in node.names), path
             elif isinstance(node, ast.ImportFrom) and node.level == 0:
                 assert (node.module or "").split(".")[0] != "runtime", path
+
+
+def test_change_sets_cross_a_process_boundary_as_plain_values() -> None:
+    import pickle
+
+    from runtime.changes import AddItem, DeleteItem, LinkIssue, MoveStatus, UpdateItem
+
+    changes = ChangeSet(True, (LinkIssue("DEV-1"), SetField(("custom", "Story Points"), 3), MoveStatus("Done"),
+                               AddItem("comments", "7", {"body": "hi"}), UpdateItem("comments", "7", "9", {}),
+                               DeleteItem("comments", "8", "10")))
+    for protocol in (2, pickle.HIGHEST_PROTOCOL):
+        data = pickle.dumps(changes, protocol)
+        assert pickle.loads(data) == changes
+        assert b"__setstate__" not in data and pickle.loads(data).operations[1].path == ("custom", "Story Points")
+    # One reduction per operation, the field values in order: no per-object field look-up when loading.
+    assert SetField(("summary",), "x").__reduce__() == (SetField, (("summary",), "x"))
+    assert MoveStatus("Done").__reduce__() == (MoveStatus, ("Done",))

@@ -304,3 +304,48 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="newer rulelang .*schema version 99") as caught:
         open_state(path)
     assert caught.value.diagnostic.code == "K793"
+
+
+def _twin_selects(store: SQLiteStateStore) -> list[str]:
+    seen: list[str] = []
+    store._db.conn.set_trace_callback(lambda sql: seen.append(sql) if sql.startswith("SELECT * FROM twins") else None)
+    return seen
+
+
+def test_a_transaction_reads_each_twin_from_the_file_once(store: SQLiteStateStore) -> None:
+    twin = store.ensure_twin("QA", "QA-1", "Dev")
+    selects = _twin_selects(store)
+    with store.transaction():
+        assert store.get_twin(twin.id) == store.get_twin(twin.id) == store.twin_for("QA", "QA-1") == twin
+        linked = store.link_twin(twin.id, "Dev", "DEV-7")
+        assert store.get_twin(twin.id) == store.twin_for("Dev", "DEV-7") == linked
+    assert len(selects) == 1
+    assert store.get_twin(twin.id) == linked and len(selects) == 2  # outside a transaction: always the file
+
+
+def test_a_rolled_back_write_is_not_remembered(store: SQLiteStateStore) -> None:
+    twin = store.ensure_twin("QA", "QA-1", "Dev")
+    with store.transaction():
+        assert store.get_twin(twin.id) == twin
+        with pytest.raises(RuntimeError):
+            with store.transaction():
+                store.link_twin(twin.id, "Dev", "DEV-7")
+                raise RuntimeError("the delivery failed after the link")
+        assert store.get_twin(twin.id) == twin and store.twin_for("Dev", "DEV-7") is None
+        store.unlink_twin(twin.id)
+        assert store.twin_for("QA", "QA-1") is None and store.get_twin(twin.id).status == "unlinked"
+
+
+def test_another_process_s_writes_are_seen_by_the_next_transaction(tmp_path: Path) -> None:
+    path = state_path(tmp_path)
+    engine, cli = open_state(path), open_state(path)
+    try:
+        twin = engine.ensure_twin("QA", "QA-1", "Dev")
+        with engine.transaction():
+            assert engine.twin_for("QA", "QA-1") == twin
+        cli.unlink_twin(twin.id)  # `rulelang unlink` from another process, between two transactions
+        with engine.transaction():
+            assert engine.twin_for("QA", "QA-1") is None and engine.get_twin(twin.id).status == "unlinked"
+    finally:
+        engine.close()
+        cli.close()
