@@ -64,7 +64,8 @@ class SQLiteStateStore(StateStore):
             raise
 
     def _now(self, plus_seconds: float = 0.0) -> str:
-        return format_utc(self._clock() + timedelta(seconds=plus_seconds))
+        moment = self._clock()
+        return format_utc(moment + timedelta(seconds=plus_seconds) if plus_seconds else moment)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
