@@ -74,6 +74,10 @@ class ExprGen:
         self.counter = 0
         self.hoisted: list[ast.stmt] = []
         self.loops: list[LoopFrame] = []
+        self.comprehensions: list[ast.ListComp] = []
+        self.roots_read: set[str] = set()  # the roots the expressions generated since the last clear() read
+        self.writable_py: str | None = None  # the output root's Python name (set by codegen.Codegen)
+        self.root_escapes = False  # the output root was used as a value, not only to read a field of it
 
     # ---- names
 
@@ -136,13 +140,19 @@ class ExprGen:
         py = self.root_py(e.id)
         if py is None:
             raise CheckError(Diagnostic("R101", f"unknown name '{e.id}'", e.span))
+        self.roots_read.add(py)
+        if py == self.writable_py:  # the output root as a value (`let r = replica`): it may be read later
+            self.root_escapes = True
         return name(py)
 
     def field_read(self, obj: n.Expr, key: str, span: Span) -> ast.expr:
         """`obj.key`: C-level dict.get, with null → the empty map so that a field of null is null."""
-        target = self.expr(obj)
         if isinstance(obj, n.Name) and self.lookup(obj.id) is None and obj.id in _ALWAYS_MAPS[self.kind]:
-            return call("rt_dget", target, const(key))
+            py = self.root_py(obj.id)
+            if py is not None:  # a field of a root: the root itself goes nowhere (see _Name)
+                self.roots_read.add(py)
+                return call("rt_dget", at(name(py), obj.span), const(key))
+        target = self.expr(obj)
         return call("rt_dget", at(self.null_to_empty(target), span), const(key))
 
     def null_to_empty(self, target: ast.expr) -> ast.expr:
@@ -183,10 +193,38 @@ class ExprGen:
         if py is None:
             raise CheckError(Diagnostic("R106", f"unknown method '{e.method}'", e.method_span))
         self.check_arity(py, len(e.args) + 2, e.span)
+        if e.method in ("map", "filter") and isinstance(e.args[0], n.Lambda):
+            return self.comprehension(e, e.args[0])
         truthy = e.method in ("filter", "any", "all", "first")
         receiver = self.expr(e.obj)
         args = [self.lambda_(a, truthy) if isinstance(a, n.Lambda) else self.expr(a) for a in e.args]
         return call(py, name("rt"), receiver, *args)
+
+    def comprehension(self, e: n.MethodCall, lam: n.Lambda) -> ast.expr:
+        """`xs.map(c -> E)` → `[E for v_c in t] if (t := rt_iter(rt, xs, 'map')) is not None else None` (always
+        the list: the test only binds t, since a comprehension's iterable may not hold an assignment) and
+        `xs.filter(c -> P)` → `rt_kept(rt, t := rt_iter(rt, xs, 'filter'), [v_c for v_c in t if P])`: the
+        lambda's body runs inline, with rt_m_map's and rt_m_filter's budgets (rt_iter charges the steps)."""
+        receiver = self.expr(e.obj)
+        looped = self.fresh("t")
+        source = ast.NamedExpr(name(looped, store=True), at(call("rt_iter", name("rt"), receiver, const(e.method)),
+                                                            e.span))
+        py = self.lambda_param(lam.param)
+        self.scopes.append({lam.param: Var(py, len(self.loops))})
+        try:
+            body = self.expr(lam.body, e.method == "filter")
+        finally:
+            self.scopes.pop()
+        loop = ast.comprehension(name(py, store=True), name(looped), [body] if e.method == "filter" else [], 0)
+        comp = at(ast.ListComp(name(py) if e.method == "filter" else body, [loop]), e.span)
+        self.comprehensions.append(comp)
+        if e.method == "filter":
+            return call("rt_kept", name("rt"), source, comp)
+        return ast.IfExp(ast.Compare(source, [ast.IsNot()], [const(None)]), comp, const(None))
+
+    def lambda_param(self, param: str) -> str:
+        py = f"v_{param}"  # a lambda (or comprehension) is its own Python scope: its parameter may shadow freely
+        return py + "_" if py.endswith("__roles__") else py
 
     def check_arity(self, py: str, count: int, span: Span) -> None:
         f = abi.FUNCTIONS[py]
@@ -194,9 +232,7 @@ class ExprGen:
             raise CheckError(Diagnostic("R107", "wrong number of arguments", span))
 
     def lambda_(self, e: n.Lambda, test: bool) -> ast.expr:
-        py = f"v_{e.param}"  # a lambda is its own Python scope: its parameter may shadow freely
-        if py.endswith("__roles__"):
-            py += "_"
+        py = self.lambda_param(e.param)
         self.scopes.append({e.param: Var(py, len(self.loops))})
         try:
             body = self.expr(e.body, test)

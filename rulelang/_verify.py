@@ -12,16 +12,17 @@ __all__ = ["verify", "MAX_CONSTANT_CHARS"]
 
 MAX_CONSTANT_CHARS = 1_000_000
 
-# Node types generated code may contain; every other one (Attribute, Subscript, Import, comprehensions,
-# While, Try, With, Global, Yield, Starred, JoinedStr, AugAssign, ClassDef, …) is a compiler bug.
+# Node types generated code may contain; every other one (Attribute, Subscript, Import, other comprehensions,
+# While, Try, With, Global, Yield, Starred, JoinedStr, AugAssign, ClassDef, …) is a compiler bug. A list
+# comprehension may only loop over a temporary bound to an `rt_iter` result (`.map`/`.filter` with a lambda).
 _ALLOWED = frozenset({
     ast.Module, ast.FunctionDef, ast.arguments, ast.arg, ast.Return, ast.Assign, ast.Expr, ast.If, ast.Pass,
     ast.Lambda, ast.Call, ast.Name, ast.Load, ast.Store, ast.Constant, ast.List, ast.Tuple, ast.Dict,
     ast.IfExp, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.Compare, ast.Eq, ast.NotEq, ast.Is,
-    ast.IsNot, ast.In, ast.NotIn, ast.NamedExpr,
+    ast.IsNot, ast.In, ast.NotIn, ast.NamedExpr, ast.ListComp, ast.comprehension,
 })
 _FUNCTION_NAMES = ("rule_main", "loop_")
-_WRITES = frozenset({"rt_set", "rt_put"})  # the only functions that change a map in place
+_WRITES = frozenset({"rt_set", "rt_set_many", "rt_put"})  # the only functions that change a map in place
 _CONSTANT_TYPES = (str, int, float, bool, type(None))
 
 
@@ -36,6 +37,11 @@ def verify(module: ast.AST, file: str = "<rules>", *, fill_positions: bool = Fal
         _reject(module, file, "the module must hold exactly the entry function")
     entry = module.body[0].args.args
     writable = entry[1].arg if len(entry) > 1 else None  # rt, then the output root (abi.ENTRY_PARAMS)
+    # Comprehensions are checked after the walk: each must loop over a temporary that is bound exactly once,
+    # by `t_N := rt_iter(...)`, and nowhere else (no other assignment, parameter or loop variable).
+    looped: set[str] = set()
+    bindings: dict[str, int] = {}
+    comprehensions: list[ast.ListComp] = []
     stack: list[tuple[ast.AST, int, tuple]] = [(module, 0, (1, 0, 1, 0))]
     while stack:
         node, depth, inherited = stack.pop()
@@ -57,12 +63,24 @@ def verify(module: ast.AST, file: str = "<rules>", *, fill_positions: bool = Fal
             if kind is ast.Call and node.func.id in _WRITES and not (
                     type(node.args[1]) is ast.Name and node.args[1].id == writable):
                 _reject(node, file, f"{node.func.id} on something other than the output root")
+        if kind is ast.Name and type(node.ctx) is ast.Store or kind is ast.arg:
+            bound = node.id if kind is ast.Name else node.arg
+            bindings[bound] = bindings.get(bound, 0) + 1
+        elif kind is ast.NamedExpr and type(node.value) is ast.Call and type(node.value.func) is ast.Name \
+                and node.value.func.id == "rt_iter":
+            looped.add(node.target.id)
+        elif kind is ast.ListComp:
+            comprehensions.append(node)
         for field in node._fields:
             value = getattr(node, field, None)
             if type(value) is list:
                 stack.extend((v, depth + 1, inherited) for v in value if isinstance(v, ast.AST))
             elif isinstance(value, ast.AST):
                 stack.append((value, depth + 1, inherited))
+    for comp in comprehensions:
+        source = comp.generators[0].iter
+        if type(source) is not ast.Name or source.id not in looped or bindings.get(source.id) != 1:
+            _reject(comp, file, "a comprehension over something other than an rt_iter result")
 
 
 def _name(node: ast.Name) -> str | None:
@@ -161,6 +179,16 @@ def _lambda(node: ast.Lambda) -> str | None:
     return None if len(node.args.args) == 1 else "lambda with other than one parameter"
 
 
+def _listcomp(node: ast.ListComp) -> str | None:
+    if len(node.generators) != 1:
+        return "a comprehension with more than one loop"
+    loop = node.generators[0]
+    if loop.is_async or len(loop.ifs) > 1 or type(loop.target) is not ast.Name \
+            or not loop.target.id.startswith("v_"):
+        return "a comprehension other than one loop over a variable with at most one condition"
+    return None
+
+
 def _tuple(node: ast.Tuple) -> str | None:
     return None if type(node.ctx) is ast.Load else "tuple target"
 
@@ -173,6 +201,7 @@ _CHECKS = {
     ast.Name: _name, ast.Call: _call, ast.arguments: _arguments, ast.FunctionDef: _function,
     ast.Constant: _constant, ast.Dict: _dict, ast.Compare: _compare, ast.NamedExpr: _named,
     ast.Assign: _assign, ast.Expr: _expr, ast.Lambda: _lambda, ast.Tuple: _tuple, ast.List: _list,
+    ast.ListComp: _listcomp,
 }
 
 

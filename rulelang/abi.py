@@ -11,7 +11,7 @@ __all__ = [
 ]
 
 # Bumped whenever the shape of generated code changes: part of the compile-cache key.
-CODEGEN_VERSION = "1"
+CODEGEN_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ _TABLE = [
     _f("rt_index", 2, "pure: null-safe index of a map (text key) or a list (int; negative from the end)"),
     # writes to the output root
     _f("rt_set", 5, "rt, root, field, value, sid: set one top-level field"),
+    _f("rt_set_many", 4, "rt, root, {field: value…}, first sid: set several top-level fields (sids first…)"),
     _f("rt_put", 5, "rt, root, path tuple, value, sid: set a nested field, copying shared maps"),
     _f("rt_iadd", 4, "rt, current, value, as_list: `+=` (append to list or text, add numbers)"),
     _f("rt_isub", 4, "rt, current, value, as_list: `-=` (remove from list, subtract numbers)"),
@@ -55,6 +56,9 @@ _TABLE = [
     _f("rt_in", 3, "rt, item, container: text in text, item in list, key in map"),
     _f("rt_merge", 3, "rt, a, b: `a | b`, a copy of map a with b's fields"),
     _f("rt_text", 1, "rt, parts…: `\"…${x}…\"` interpolation", max_args=256),
+    # `.map(x -> …)` / `.filter(x -> …)` as list comprehensions
+    _f("rt_iter", 3, "rt, list, method name: what a comprehension loops over, one step per element charged"),
+    _f("rt_kept", 3, "rt, rt_iter result, filtered list: the filter's result, its size checked after a long list"),
     # statements
     _f("rt_each", 4, "rt, iterable, body, carried: run a `for` body per element, carrying variables"),
     _f("rt_item", 2, "pure: element i of the carried-variables list a loop returns"),

@@ -45,7 +45,7 @@ class CompiledProgram:
 class Codegen(ExprGen):
     """Statement half of the code generator: one instance per program."""
 
-    def __init__(self, program: n.Program, kind: str) -> None:
+    def __init__(self, program: n.Program, kind: str, batching: bool = True) -> None:
         if kind not in abi.ENTRY_PARAMS:
             raise CheckError(Diagnostic("R118", f"cannot compile a {kind} program to a side program",
                                         program.span))
@@ -53,6 +53,9 @@ class Codegen(ExprGen):
         self.program = program
         self.spans: list[Span] = []
         self.writable = next(iter(model.WRITABLE_ROOTS[kind]))
+        self.writable_py = f"r_{self.writable}"
+        self.batching = batching
+        self.tree: ast.Module | None = None
 
     def module(self) -> ast.Module:
         body = self.block(self.program.stmts)
@@ -73,15 +76,52 @@ class Codegen(ExprGen):
         self.scopes.append(scope if scope is not None else {})
         try:
             out: list[ast.stmt] = []
+            batch: _Batch | None = None
             for s in stmts:
+                field = self.plain_field(s) if self.batching else None
+                if field is not None:
+                    assert isinstance(s, n.Assign)
+                    self.roots_read.clear()
+                    value = self.expr(s.value)
+                    if batch is not None and (field in batch.fields or self.writable_py in self.roots_read):
+                        out.append(batch.statement(self.writable))
+                        batch = None
+                    if batch is None:
+                        batch = _Batch(s.span, self.sid(s.span))
+                    else:
+                        self.sid(s.span)
+                    batch.add(field, s, value)
+                    continue
+                if batch is not None:
+                    out.append(batch.statement(self.writable))
+                    batch = None
                 method = getattr(self, f"_{type(s).__name__}", None)
                 if method is None:
                     raise InternalError(f"code generation has no rule for {type(s).__name__} (please report)",
                                         s.span, code="I900")
                 out.extend(at(x, s.span) for x in method(s))
+            if batch is not None:
+                out.append(batch.statement(self.writable))
             return out or [at(ast.Pass(), stmts[-1].span if stmts else self.program.span)]
         finally:
             self.scopes.pop()
+
+    def plain_field(self, s: n.Stmt) -> str | None:
+        """The field of a plain top-level write (`replica.f = …`), which may share one runtime call with its
+        neighbours; None for every other statement."""
+        if not isinstance(s, n.Assign) or s.op != "=":
+            return None
+        target = s.target
+        if isinstance(target, n.Attr):
+            field = target.name
+        elif isinstance(target, n.Index) and isinstance(target.index, n.Literal) and type(target.index.value) is str:
+            field = target.index.value
+        else:
+            return None
+        root = target.obj
+        if not (isinstance(root, n.Name) and root.id == self.writable and self.lookup(root.id) is None):
+            return None
+        return field
 
     def _Let(self, s: n.Let) -> list[ast.stmt]:
         value = self.expr(s.value)  # before declaring: `let x = x + 1` reads the outer x
@@ -193,6 +233,36 @@ class Codegen(ExprGen):
                                     s.span))
 
 
+class _Batch:
+    """Consecutive plain top-level writes: one `rt_set_many` call with a literal map of the values (statement i
+    of the batch has sid first + i). Sequential semantics are kept because a write joins a batch only when its
+    value does not read the output root (so it cannot see the batch's earlier writes), its field is new to the
+    batch, and the program never holds the root as a value (`_generated`); values are still evaluated in
+    order, and a run-time error inside one points at that value's own rule position."""
+
+    def __init__(self, span: Span, first: ast.Constant) -> None:
+        self.span, self.first = span, first
+        self.fields: dict[str, None] = {}
+        self.keys: list[ast.expr] = []
+        self.values: list[ast.expr] = []
+        self.stmts: list[n.Assign] = []
+
+    def add(self, field: str, s: n.Assign, value: ast.expr) -> None:
+        self.fields[field] = None
+        self.keys.append(at(const(field), s.target.span))
+        self.values.append(value)
+        self.stmts.append(s)
+
+    def statement(self, writable: str) -> ast.stmt:
+        root = name(f"r_{writable}")
+        if len(self.values) == 1:
+            run = call("rt_set", name("rt"), root, self.keys[0], self.values[0], self.first)
+            return at(ast.Expr(run), self.span)
+        values = ast.Dict(self.keys, self.values)
+        return at(ast.Expr(call("rt_set_many", name("rt"), root, values, self.first)),
+                  self.span.to(self.stmts[-1].span))
+
+
 def _function(fn_name: str, args: ast.arguments, body: list[ast.stmt]) -> ast.FunctionDef:
     fn = ast.FunctionDef(fn_name, args, body, [], None, None)
     if hasattr(ast, "TypeAlias"):  # Python 3.12+: FunctionDef grew type_params
@@ -205,9 +275,19 @@ def _function(fn_name: str, args: ast.arguments, body: list[ast.stmt]) -> ast.Fu
 
 def generate(program: n.Program, kind: str) -> tuple[ast.Module, tuple[Span, ...]]:
     """The Python module for a checked program (not yet verified or compiled) and its span table."""
+    gen = _generated(program, kind)
+    return gen.tree, tuple(gen.spans)
+
+
+def _generated(program: n.Program, kind: str) -> Codegen:
+    """Code generation, batching plain writes unless the output root is ever held as a value: a variable
+    holding it (`let r = replica`) would let a batched value read the root before the writes before it."""
     gen = Codegen(program, kind)
-    module = gen.module()
-    return module, tuple(gen.spans)
+    gen.tree = gen.module()
+    if gen.root_escapes:
+        gen = Codegen(program, kind, batching=False)
+        gen.tree = gen.module()
+    return gen
 
 
 def compile_program(program: n.Program, kind: str, *, digest: str = "",
@@ -215,7 +295,8 @@ def compile_program(program: n.Program, kind: str, *, digest: str = "",
     """Generate, verify and compile with RestrictedPython; a rejection there is a compiler bug (I900)."""
     from RestrictedPython import compile_restricted
 
-    module, spans = generate(program, kind)
+    gen = _generated(program, kind)
+    module, spans = gen.tree, tuple(gen.spans)
     verify(module, program.file, fill_positions=True)
     try:
         with warnings.catch_warnings():
@@ -231,8 +312,13 @@ def compile_program(program: n.Program, kind: str, *, digest: str = "",
     entry = next((c for c in code.co_consts if isinstance(c, types.CodeType) and c.co_name == abi.ENTRY), None)
     if entry is None:
         raise InternalError("internal compiler error: no entry function (please report)", program.span)
-    # RestrictedPython's transformer leaves the shapes codegen makes as they are, so the verified tree
-    # is still the one `rulelang compile` shows.
+    # RestrictedPython's transformer leaves the shapes codegen makes as they are, except that it wraps each
+    # comprehension's iterable in `_getiter_` (sandbox.py lets rt_iter's results through); taking that back
+    # out keeps the tree `rulelang compile` shows the verified one.
+    for comp in gen.comprehensions:
+        loop = comp.generators[0]
+        if type(loop.iter) is ast.Call and type(loop.iter.func) is ast.Name and loop.iter.func.id == "_getiter_":
+            loop.iter = loop.iter.args[0]
     return CompiledProgram(program.file, program.source, kind, entry, spans, frozenset(_all_codes(entry)), module,
                            digest, warnings_)
 

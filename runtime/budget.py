@@ -74,9 +74,9 @@ class State:
 
     __slots__ = ("limits", "steps", "check_at", "clock_at", "deadline", "started", "max_text", "max_items",
                  "max_depth", "log", "explain", "owned", "lookups", "users", "twins", "spans", "now_text",
-                 "log_size")
+                 "log_size", "batches")
 
-    def __init__(self, limits: Limits, lookups: Any, spans: tuple) -> None:
+    def __init__(self, limits: Limits, lookups: Any, spans: tuple, batches: dict | None = None) -> None:
         self.limits = limits
         self.steps = 0
         self.started = time.perf_counter()
@@ -97,6 +97,9 @@ class State:
         self.spans = spans
         self.now_text: str | None = None
         self.log_size = 0
+        # What `rt_set_many` works out once per call site (its explain entries): shared by the runs of one
+        # program (the Rules object passes its own), never by two programs.
+        self.batches: dict[int, Any] = {} if batches is None else batches
 
 
 def tick(rt: State) -> None:

@@ -46,9 +46,46 @@ def rt_set(rt: State, root: dict, field: str, value: Any, sid: int) -> None:
     rt.explain[(field,)] = sid
 
 
+def rt_set_many(rt: State, root: dict, values: dict, sid: int) -> None:
+    """Consecutive top-level writes in one call: `values` is the literal map codegen built (its own, so it may
+    be changed here); the i-th field's statement has sid `sid + i`."""
+    known = rt.batches.get(sid)
+    if known is None:  # the same call site always has the same fields: their explain entries are made once
+        known = rt.batches[sid] = ({(f,): sid + i for i, f in enumerate(values)},
+                                   tuple(f for f in values if f in LIST_OF_TEXT))
+    paths, texts = known
+    for field in texts:  # `labels = "x"` means ["x"]
+        if type(values[field]) is str:
+            values[field] = [values[field]]
+    root.update(values)
+    rt.explain.update(paths)  # a map to a map: no key is hashed again
+
+
 def rt_put(rt: State, root: dict, path: tuple, value: Any, sid: int) -> None:
     """Set a nested field; maps and lists on the way that this run did not make are copied first, so an
     input shared with the output (`replica.custom = issue.custom`) is never changed in place."""
+    if len(path) == 2 and type(path[0]) is str and type(path[1]) is str:
+        # The common `replica.custom["X"] = …`: the same checks as the walk below, without the walk.
+        key, last = path
+        child = root.get(key)
+        if child is None:
+            if key not in root:
+                _grow(rt, len(root) + 1)
+            _grow(rt, 1)
+            child = root[key] = {last: value}
+            rt.owned[id(child)] = child
+            rt.explain[path] = sid
+            return
+        if type(child) is dict:
+            if id(child) not in rt.owned:  # not this run's (an input's map): write into a copy
+                _grow(rt, len(child))
+                child = root[key] = dict(child)
+                rt.owned[id(child)] = child
+            if last not in child:
+                _grow(rt, len(child) + 1)
+            child[last] = value
+            rt.explain[path] = sid
+            return
     node: Any = root
     for i in range(len(path) - 1):
         key = path[i]
@@ -76,6 +113,11 @@ def rt_put(rt: State, root: dict, path: tuple, value: Any, sid: int) -> None:
         value = [value]
     _store(rt, node, last, value)
     rt.explain[tuple(path)] = sid
+
+
+def _grow(rt: State, n: int) -> None:
+    if n > rt.max_items or n >= CHARGE_UNIT:  # check_items, called only when it would do something
+        check_items(rt, n)
 
 
 def _child(node: Any, key: Any) -> Any:
@@ -250,7 +292,8 @@ def rt_fail(rt: State, message: Any, sid: int) -> None:
 
 CORE: dict[str, Any] = {
     "rt_dget": dict.get,  # C-level: a field read costs what `d.get(k)` costs in hand-written Python
-    "rt_index": rt_index, "rt_set": rt_set, "rt_put": rt_put, "rt_iadd": rt_iadd, "rt_isub": rt_isub,
+    "rt_index": rt_index, "rt_set": rt_set, "rt_set_many": rt_set_many, "rt_put": rt_put, "rt_iadd": rt_iadd,
+    "rt_isub": rt_isub,
     "rt_add": v.add, "rt_sub": v.sub, "rt_mul": v.mul, "rt_div": v.div, "rt_mod": v.mod, "rt_neg": rt_neg,
     "rt_eq": rt_eq, "rt_ne": rt_ne, "rt_lt": rt_lt, "rt_le": rt_le, "rt_gt": rt_gt, "rt_ge": rt_ge,
     "rt_in": rt_in, "rt_merge": rt_merge, "rt_text": rt_text, "rt_each": rt_each, "rt_item": rt_item,

@@ -18,22 +18,26 @@ from rulelang.errors import (
 )
 from rulelang.span import Span
 
-from .apply import Explain, IncomingResult, OutgoingResult, export_all, finish_incoming
+from ._iterate import ITERATION, LIST_ITERATOR, Chunked
+from .apply import Explain, IncomingResult, OutgoingResult, finish_incoming
 from .budget import DEFAULT_LIMITS, BudgetTrap, FailSignal, Limits, SkipSignal, State, Trap
 from .changes import ChangeSet
 from .functions import CORE
 from .lookups import Lookups
 from .methods import METHODS_AND_BUILTINS
-from .values import NotJson
+from .values import NotJson, export
 
 __all__ = ["Rules", "compile_rules", "IMPLEMENTATIONS", "GUARD_NAMES"]
 
 # One implementation per ABI name, no more and no less (a test checks it again).
-IMPLEMENTATIONS: dict[str, Any] = {**CORE, **METHODS_AND_BUILTINS}
+IMPLEMENTATIONS: dict[str, Any] = {**CORE, **METHODS_AND_BUILTINS, **ITERATION}
 if set(IMPLEMENTATIONS) != set(abi.FUNCTIONS):
     raise ImportError(f"runtime ABI mismatch: {sorted(set(IMPLEMENTATIONS) ^ set(abi.FUNCTIONS))}")
 
-# RestrictedPython's hooks. Generated code never needs them, so each one raises if it is ever reached.
+# RestrictedPython's hooks. Generated code never needs them, so each one raises if it is ever reached; the one
+# exception is `_getiter_`, which RestrictedPython puts around a comprehension's iterable: it lets through
+# only what `rt_iter` hands out (an iterator over a list already charged, or a Chunked) and refuses the rest,
+# lists included (generated code has no other way to make an iterator: no builtins).
 GUARD_NAMES = ("_getattr_", "_getitem_", "_getiter_", "_write_", "_inplacevar_", "_iter_unpack_sequence_",
                "_unpack_sequence_", "_apply_", "_print_", "_import_", "__metaclass__")
 
@@ -48,7 +52,15 @@ def _refuse(name: str):
     return guard
 
 
+def _getiter(it: Any) -> Any:
+    # The verifier lets a comprehension loop only over a temporary bound to an rt_iter result.
+    if type(it) is LIST_ITERATOR or type(it) is Chunked:
+        return it
+    raise _GuardCalled("_getiter_")
+
+
 _GUARDS = {name: _refuse(name) for name in GUARD_NAMES}
+_GUARDS["_getiter_"] = _getiter
 
 
 def _base_globals(codes: frozenset) -> dict[str, Any]:
@@ -79,6 +91,7 @@ class Rules:
         self.warnings = compiled.warnings
         self._line_starts: list[int] | None = None
         self._base = _base_globals(compiled.codes)
+        self._batches: dict[int, Any] = {}  # rt_set_many's per-call-site entries (State.batches)
 
     def python(self) -> str:
         """The generated Python, for bug reports."""
@@ -98,7 +111,7 @@ class Rules:
         if skipped is not None:
             return OutgoingResult(None, skipped, state.log, explain)
         try:
-            replica = export_all({"replica": out}, limits)["replica"]
+            replica = export(out, limits.max_output, limits.max_depth)[0]
         except (Trap, NotJson) as e:
             raise self._export_error(e) from None
         return OutgoingResult(replica, None, state.log, explain)
@@ -136,7 +149,7 @@ class Rules:
 
     def _run(self, args: tuple, limits: Limits, lookups: Lookups | None) -> tuple[State, str | None]:
         compiled = self._compiled
-        state = State(limits, lookups, compiled.spans)
+        state = State(limits, lookups, compiled.spans, self._batches)
         fn = types.FunctionType(compiled.entry, _fresh_globals(self._base), abi.ENTRY)
         try:
             fn(state, *args)

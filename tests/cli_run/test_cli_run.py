@@ -207,9 +207,7 @@ def test_compile_prints_the_generated_python(files: pathlib.Path) -> None:
     assert r.exit_code == 0
     assert r.stdout == """# generated from out.rules (outgoing rules) by rulelang
 def rule_main(rt, r_replica, r_issue, r_connection):
-    rt_set(rt, r_replica, 'key', rt_dget(r_issue, 'key'), 0)
-    rt_set(rt, r_replica, 'summary', rt_text(rt, '[', rt_dget(r_issue, 'key'), '] ', rt_dget(r_issue, 'summary')), 1)
-    rt_set(rt, r_replica, 'labels', rt_dget(r_issue, 'labels'), 2)
+    rt_set_many(rt, r_replica, {'key': rt_dget(r_issue, 'key'), 'summary': rt_text(rt, '[', rt_dget(r_issue, 'key'), '] ', rt_dget(r_issue, 'summary')), 'labels': rt_dget(r_issue, 'labels')}, 0)
     rt_log(rt, rt_text(rt, 'sending ', rt_dget(r_issue, 'key')), 3)
 """
 
