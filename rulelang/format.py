@@ -264,8 +264,10 @@ def _escape(s: str, q: str) -> str:
     for ch in s:
         if ch in _ESCAPE:
             out.append(_ESCAPE[ch])
-        elif ch == q:
-            out.append("\\" + q)
+        elif ch == q or (q == "'" and ch == '"'):
+            # Single quotes are the texts inside `${…}`: there a bare '"' would end the outer text when a
+            # map's '}' came before it (the lexer reads `${…}` up to the first '}'), so it is escaped too.
+            out.append("\\" + ch)
         elif ch < " " or ch in "\x7f\x85\u2028\u2029" or 0xD800 <= ord(ch) <= 0xDFFF:
             if 0xD800 <= ord(ch) <= 0xDFFF:
                 raise FormatError("text holds a lone surrogate, which rule text cannot spell")

@@ -191,3 +191,20 @@ def _exprs(in_interp: bool = False) -> st.SearchStrategy:
 def test_random_trees_roundtrip(e: n.Expr) -> None:
     text = format_expr(e)
     assert same_nodes(parse_expr(text), e), text
+
+
+@pytest.mark.parametrize("ch", ['"', "'", "$", "{", "}", "\\", "${", '"}', 'a"b"c'])
+@pytest.mark.parametrize("before", [(), (n.MapLit(SP, ()),), (n.MapLit(SP, (n.MapEntry(SP, "k", n.Literal(SP, 1), SP),)),)],
+                         ids=["alone", "after {}", "after {k: 1}"])
+def test_texts_inside_interpolation_survive_a_map_before_them(ch: str, before: tuple) -> None:
+    # The lexer reads `${…}` up to its first '}': after a map literal, the rest is read as the outer text's,
+    # where a bare '"' (even inside single quotes) would end it. Found by test_random_trees_roundtrip.
+    for arg in (n.Literal(SP, ch), n.MapLit(SP, (n.MapEntry(SP, ch, n.Literal(SP, ch), SP),))):
+        e = n.Interp(SP, ("x", n.Call(SP, "f", (*before, arg), SP), "y"))
+        text = format_expr(e)
+        assert same_nodes(parse_expr(text), e), text
+
+
+def test_a_double_quote_inside_interpolation_is_escaped() -> None:
+    e = n.Interp(SP, (n.Call(SP, "f", (n.MapLit(SP, ()), n.Literal(SP, '"')), SP),))
+    assert format_expr(e) == "\"${f({}, '\\\"')}\""
