@@ -35,7 +35,35 @@ def maker(cls: type) -> Callable[..., Any]:
     return env["make"]
 
 
-S = maker(Span)
+def twin_maker(cls: type) -> Callable[..., Any]:
+    """A constructor equal to `cls(*args)` for a frozen slots dataclass with no base but `object`, faster than `maker`.
+
+    It fills an instance of a twin class (the same slots, without the frozen `__setattr__`, so
+    the slots are set by plain attribute stores) and then makes it a `cls` (`__class__`
+    assignment, allowed between classes of the same layout). Spans are a third of what a parse
+    allocates, and this halves their cost. Where the twin is refused, `maker(cls)` is returned.
+    """
+    names = [f.name for f in fields(cls)]
+    slots = tuple(cls.__dict__.get("__slots__", ()))
+    if cls.__base__ is not object or list(slots) != names:
+        return maker(cls)
+    twin = type(f"_{cls.__name__}Twin", (object,), {"__slots__": slots, "__module__": __name__})
+    env: dict[str, Any] = {"_new": object.__new__, "_twin": twin, "_cls": cls}
+    args = ", ".join(f"a{i}" for i in range(len(names)))
+    body = "".join(f"    o.{name} = a{i}\n" for i, name in enumerate(names))
+    src = f"def make({args}):\n    o = _new(_twin)\n{body}    o.__class__ = _cls\n    return o\n"
+    exec(src, env)  # noqa: S102 - code generated from our own dataclass field names
+    make = env["make"]
+    try:
+        probe = make(*range(len(names)))
+    except TypeError:  # an interpreter that refuses the __class__ assignment
+        return maker(cls)
+    if type(probe) is not cls or probe != cls(*range(len(names))):  # pragma: no cover - CPython keeps both
+        return maker(cls)
+    return make
+
+
+S = twin_maker(Span)
 NAME_ = maker(n.Name)
 ATTR = maker(n.Attr)
 LIT = maker(n.Literal)

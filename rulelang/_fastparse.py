@@ -6,7 +6,9 @@ each token with the terminals that state accepts, as Lark's contextual lexer doe
 shortcuts that give the same tokens: a character that starts only one one-character terminal,
 and a word where NAME is acceptable). What
 `_lexing.PostLexer` does between Lark's lexer and parser (statement ends, brackets, nesting)
-happens inline. The loop only handles text that parses: on anything else it raises `Fallback`
+happens inline. One-symbol reductions are taken in one step per token (their chain depends only
+on the state below), and a line `a.b = c.d` in one go where the table allows it (_fastshort.py).
+The loop only handles text that parses: on anything else it raises `Fallback`
 and `parse` runs Lark's own parser on the same text, which gives the diagnostics.
 """
 
@@ -30,6 +32,7 @@ from ._fastlex import (
     LexTables,
 )
 from ._fastnodes import Fallback
+from ._fastshort import ASSIGN_LINE, AssignPlan, assign_plan, line_builder, may_start
 from ._lexing import BINARY_OPERATORS, _continues
 
 # How each of Lark's (expanded) grammar rules builds its value: the name of a callback in
@@ -148,16 +151,30 @@ class FastParser:
                     else:
                         row[sym] = (len(arg.expansion), names.index(how), origin, -1)
         self.fn_names = names
-        self.memo: dict[tuple[int, int, str], int] = {}  # (state below, state, token) → state after pass-throughs
+        self.assign_line = len(names)  # not a rule's callback: the one-line shortcut's, after them in `fns`
+        self.starts: dict[int, bool] = {}  # state → whether an assignment line may start there (may_start)
+        self.plans: dict[tuple[int, int, int], AssignPlan | None] = {}  # (state, links, links) → assign_plan
+        # The loop's copy of the table: each one-symbol reduction (a pass-through, or a callback on the
+        # top value) becomes a dict, state below → (state after every such reduction the token
+        # triggers there, the callbacks they run): they only change the top of the stack.
+        self.loop_actions = [{sym: {} if act.__class__ in (str, list) else act for sym, act in row.items()}
+                             for row in self.actions]
         self.trace: list | None = None  # tests: every token fed to the table, as it is lexed
 
-    def _pass_through(self, below: int, state: int, typ: str) -> int:
-        """The state after every pass-through reduction the token triggers on top of `below` (they do not touch it)."""
+    def _hop(self, below: int, state: int, typ: str) -> tuple[int, tuple[int, ...]]:
+        """The state after every one-symbol reduction the token triggers on top of `below`, and their callbacks in order
+        (KeyError where the table has no action: the loop then falls back, as it would step by step)."""
+        first = state
+        fns: list[int] = []
         act = self.actions[state][typ]
-        while act.__class__ is str:
+        while act.__class__ is str or act.__class__ is list:
+            if act.__class__ is list:
+                fns.append(act[0])
+                act = act[1]
             state = self.actions[below][act]
             act = self.actions[state][typ]
-        return state
+        hop = self.loop_actions[first][typ][below] = (state, tuple(fns))
+        return hop
 
     def parse(self, text: str, file: str, start: str, max_nesting: int, max_operators: int) -> tuple[Any, int]:
         """The value of `start` for the text, and an upper bound on the tree height of any one statement."""
@@ -171,7 +188,7 @@ class FastParser:
             return value
 
         by_name = callbacks(file, max_operators, sub_parse)
-        fns = [by_name[nm] for nm in self.fn_names]
+        fns = [*(by_name[nm] for nm in self.fn_names), line_builder(file)]
         value, longest, _count = self._run(text, start, 1, 1, 0, 0, fns, ctx, max_nesting)
         return value, longest
 
@@ -183,7 +200,7 @@ class FastParser:
         ends at the top level (each node has more tokens than any of its children, so no
         statement's tree is taller than that); and the number of tokens lexed here.
         """
-        actions = self.actions
+        actions = self.loop_actions
         lexers = self.lex.lexers
         get_lexer = self.lex.get
         name_match = NAME_REGEX.match
@@ -191,8 +208,10 @@ class FastParser:
         letters = LETTERS
         no_end_after = _NO_END_AFTER
         opening, closing = _OPEN, _CLOSE
-        memo = self.memo
         trace = self.trace
+        starts, plans = self.starts, self.plans
+        assign_match = ASSIGN_LINE.match
+        assign_line = fns[self.assign_line]
         states = [self.start_states[start]]
         values: list = []
         brackets: list[str] = []
@@ -292,17 +311,13 @@ class FastParser:
                     cls = act.__class__
                     if cls is int:
                         break
-                    if cls is str:  # rules that pass their one child through: only the state changes
-                        below = states[-2]
-                        key = (below, state, typ)
-                        state = memo.get(key)
-                        if state is None:
-                            state = memo[key] = self._pass_through(below, key[1], typ)
-                        states[-1] = state
-                        continue
-                    if cls is list:  # a rule of one symbol with a callback: the value is replaced in place
-                        values[-1] = fns[act[0]](values[-1:])
-                        state = actions[states[-2]][act[1]]
+                    if cls is dict:  # one-symbol reductions: the top value and state are replaced in place
+                        hop = act.get(states[-2])
+                        if hop is None:
+                            hop = self._hop(states[-2], state, typ)
+                        state, calls = hop
+                        for fn in calls:
+                            values[-1] = fns[fn](values[-1:])
                         states[-1] = state
                         continue
                     size, fn, origin, keep = act
@@ -315,7 +330,34 @@ class FastParser:
                     values.append(popped[keep] if keep >= 0 else fns[fn](popped))
                     state = actions[states[-1]][origin]
                     states.append(state)
-                if typ == "_NL" and not brackets:
+                if typ == "NAME":
+                    start_here = starts.get(state)
+                    if start_here is None:
+                        start_here = may_start(self, state)
+                    if (start_here and (m := assign_match(text, pos)) is not None
+                            and (not brackets or brackets[-1] == "{") and trace is None):
+                        key = (state, m.group(1).count("."), m.group(4).count("."))
+                        plan = plans.get(key, plans)  # `plans` itself: not looked at yet
+                        if plan is plans:
+                            plan = plans[key] = assign_plan(self, *key)
+                        if (plan is not None and (plan.comment or m.group(5) is None)
+                                and m.group(3) not in plan.value_keywords and not _continues(text, m.end())):
+                            # The whole line at once (_fastshort): the stack as the token loop leaves it.
+                            node, nl = assign_line(text, begin, m, line, line_start, off)
+                            states += plan.states
+                            values += (node, nl)
+                            state = plan.states[1]
+                            ntok += 3 + 2 * (key[1] + key[2])
+                            last = "_NL"
+                            pos = line_start = m.end()
+                            line += 1
+                            if not brackets:
+                                total = ntok + ctx[0]
+                                if total - run_start > longest:
+                                    longest = total - run_start
+                                run_start = total
+                            continue
+                elif typ == "_NL" and not brackets:
                     total = ntok + ctx[0]
                     if total - run_start > longest:
                         longest = total - run_start

@@ -21,6 +21,7 @@ from .span import Span
 __all__ = ["check", "CheckResult", "CODES", "article", "instance_names"]
 
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+_ATOMS = (str, int, float, bool, type(None))  # what a Literal holds: never a node
 
 
 @dataclass(frozen=True)
@@ -113,15 +114,45 @@ class _Evidence:
         self.lets: dict[str, list[Span]] = {}  # variable → its `let`s, for "used before its let"
         found: list[n.Node] = []  # the nodes the questions below are about, in source order
         local = set()
-        for x in n.walk(program):
+        # `n.walk` spelled out (the same pre-order): the commonest nodes (names, paths, literals,
+        # map entries, assignments: three in four) are handled without building a child list.
+        attr, name, node_type = n.Attr, n.Name, n.Node
+        literal, entry, assign = n.Literal, n.MapEntry, n.Assign
+        stack: list[n.Node] = [program]
+        pop, push, extend = stack.pop, stack.append, stack.extend
+        while stack:
+            x = pop()
             t = type(x)  # exact types: nodes are final dataclasses, and this loop sees every node
-            if t is n.Attr:
-                if x.name == "issue" and type(x.obj) is n.Name:
+            if t is attr:
+                obj = x.obj
+                if x.name == "issue" and type(obj) is name:
                     found.append(x)
-            elif t is n.Name:
+                if isinstance(obj, node_type):  # an Attr's one child
+                    push(obj)
+                    continue
+            if t is name:  # no children
                 if x.id in ("replica", "previous", "first_sync"):
                     self.reads_incoming = True
-            elif t is n.Assign or t is n.ValueMap:
+                continue
+            if t is literal:
+                if x.value.__class__ in _ATOMS:  # no children
+                    continue
+            elif t is entry:
+                if isinstance(x.value, node_type):  # a map entry's one child
+                    push(x.value)
+                    continue
+            elif t is assign:
+                target, value = x.target, x.value
+                if isinstance(target, node_type) and isinstance(value, node_type):
+                    push(value)
+                    push(target)
+                    found.append(x)
+                    continue
+            kids = n.child_list(x)
+            if kids:
+                kids.reverse()
+                extend(kids)
+            if t is n.Assign or t is n.ValueMap:
                 found.append(x)
             elif t is n.Let:
                 self.lets.setdefault(x.name, []).append(x.name_span)

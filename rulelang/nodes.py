@@ -316,10 +316,13 @@ def walk(node: Node) -> Iterator[Node]:
             push(kids)
 
 
+_LINKS = (Attr, Index)  # the links of a path (one tuple, not one built per step)
+
+
 def unwind(expr: Expr) -> tuple[Expr, list[Attr | Index]]:
     """The root of a path and its links, root first: `a.b[c]` → (a, [.b, [c]])."""
     chain: list[Attr | Index] = []
-    while isinstance(expr, (Attr, Index)):
+    while isinstance(expr, _LINKS):
         chain.append(expr)
         expr = expr.obj
     chain.reverse()

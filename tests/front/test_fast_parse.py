@@ -304,3 +304,87 @@ def test_a_freshly_built_table_drives_the_fast_loop_like_a_cached_one(monkeypatc
         ref = _outcome(parse_reference, text)
         if not isinstance(ref, list):
             assert tuple(fresh.fast.parse(text, "case.rules", "start", 32, 200)[0]) == ref.stmts, name
+
+
+# ---- the one-line shortcut (rulelang/_fastshort.py)
+
+_ASSIGN_LINES = [
+    "replica.summary = issue.summary\n",
+    "replica.key         = issue.key   // aligned, with a comment\nreplica.x = issue.y\n",
+    "replica.a.b.c = issue.d.e.f\nreplica.g = h\n",
+    "replica.labels += issue.labels\nreplica.n -= issue.m\n",
+    "replica.x\t=\tissue.y\t\n",
+    "replica.x = issue.y\n  .trim()\n",  # a method chain goes on: the newline does not end it
+    "replica.x = issue.y\nelse\n",  # `else` continues (and is then refused)
+    "if a {\n  replica.x = issue.y\n  replica.z = issue.w\n}\n",  # the last one before `}` goes token by token
+    "replica.x = null\nreplica.y = true\nreplica.z = not\n",  # keywords are no paths
+    "let x = issue.key\nreplica.k = x\n",  # `let … =` is EQUAL: the table refuses the shortcut there
+    "replica.x = issue.y;\nreplica.z = issue.w\n",
+    "replica.x == issue.y\n", "replica.x = issue.y.\n", "replica.x = = issue.y\n",
+    "replica.x = (issue.y\nreplica.z = issue.w)\n",
+    "map A.issue.s <-> B.issue.s {\n'a' <-> 'b'\n}\nA.issue.x = B.issue.y\n",
+    "replica.custom = {a: issue.b,\nc: issue.d}\nreplica.x = issue.y\n",
+    "replica.x = issue.y  /* not a line comment */\n",
+    'replica.x = "${issue.y}"\nreplica.z = issue.w\n',
+    "replica.x = issue.y",  # no newline at the end
+]
+
+
+@pytest.mark.parametrize("text", _ASSIGN_LINES)
+def test_assignment_lines_agree(text: str) -> None:
+    assert _outcome(parse, text) == _outcome(parse_reference, text)
+    ref = _outcome(parse_reference, text)
+    if not isinstance(ref, list):
+        assert tuple(_fast_only(text)) == ref.stmts
+
+
+def test_the_shortcut_reads_assignment_lines_and_only_where_the_table_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rulelang import _fastparse
+
+    used: list[str] = []
+    real = _fastparse.line_builder
+
+    def spying(file: str) -> Any:
+        line = real(file)
+
+        def spy(text: str, begin: int, m: Any, *rest: Any) -> Any:
+            used.append(text[begin:m.end()])
+            return line(text, begin, m, *rest)
+        return spy
+
+    monkeypatch.setattr(_fastparse, "line_builder", spying)
+    text = "replica.a = issue.b  // c\nlet x = issue.k\nif x {\n  replica.d = issue.e\n  replica.f = x\n}\n"
+    assert tuple(_fast_only(text)) == parse_reference(text, "case.rules").stmts
+    assert used == ["replica.a = issue.b  // c\n", "replica.d = issue.e\n"]
+
+
+def test_assign_plan_follows_the_table() -> None:
+    from rulelang._fastshort import assign_plan, simulate
+
+    fast = _parser().fast
+    start = fast.start_states["start"]
+    plan = assign_plan(fast, start, 1, 1)
+    assert plan is not None and plan.comment and "null" in plan.value_keywords
+    # The plan leaves what the token loop leaves: the statement's state, then the _NL's.
+    run = simulate(fast.actions, fast.fn_names, start, ["NAME", "DOT", "NAME", "ASSIGN_OP", "NAME", "DOT", "NAME",
+                                                         "_NL"])
+    assert run is not None and tuple(state for state, _ in run[2]) == plan.states
+    let = fast.actions[start]["LET"]
+    assert isinstance(let, int) and assign_plan(fast, let, 0, 1) is None  # `let x = …`: EQUAL, not ASSIGN_OP
+    assert simulate(fast.actions, fast.fn_names, start, ["NAME", "ASSIGN_OP", "ASSIGN_OP"]) is None
+
+
+def test_twin_maker_builds_spans_like_the_constructor() -> None:
+    import pickle
+
+    from rulelang._fastnodes import S, twin_maker
+
+    made, built = S("f", 1, 2, 3, 4, 5, 6), Span("f", 1, 2, 3, 4, 5, 6)
+    assert made == built and type(made) is Span and hash(made) == hash(built) and repr(made) == repr(built)
+    assert "__class__" in S.__code__.co_names  # the twin, not the fallback
+    assert pickle.loads(pickle.dumps(made)) == built and dataclasses.replace(made, line=9) == Span("f", 9, 2, 3, 4,
+                                                                                                 5, 6)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.line = 2  # type: ignore[misc]
+    name = twin_maker(n.Name)  # a node has a base with slots: the plain maker
+    assert "__class__" not in name.__code__.co_names and name(built, "x") == n.Name(built, "x")

@@ -127,3 +127,38 @@ def test_docs_list_every_code_with_its_explanation() -> None:
     assert set(rows) == set(CODES)
     for code, text in CODES.items():
         assert rows[code] == text.replace("|", "\\|"), code
+
+
+def test_the_evidence_walk_sees_what_walk_sees() -> None:
+    """check._Evidence walks the tree itself (the common nodes inline): same facts, same order as over `n.walk`."""
+    from rulelang import nodes as n
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    for path in sorted([*root.glob("examples/**/*.rules"), *root.glob("tests/cases/**/*.rules")]):
+        try:
+            program = parse(path.read_text(encoding="utf-8"), str(path))
+        except Exception:
+            continue
+        ev = check_module._Evidence(program)
+        found, lets, local, reads = [], {}, set(), False
+        for x in n.walk(program):
+            if isinstance(x, n.Attr) and x.name == "issue" and type(x.obj) is n.Name:
+                found.append(x)
+            elif isinstance(x, n.Name) and x.id in ("replica", "previous", "first_sync"):
+                reads = True
+            elif isinstance(x, n.Assign | n.ValueMap):
+                found.append(x)
+            elif isinstance(x, n.Let):
+                lets.setdefault(x.name, []).append(x.name_span)
+                local.add(x.name)
+            elif isinstance(x, n.For | n.Lambda):
+                local.add(x.var if isinstance(x, n.For) else x.param)
+        assert ev.lets == lets and ev.reads_incoming == reads, path
+        writes = [w for w in ev.writes]
+        assert [id(stmt) for _, stmt, _ in writes] == [id(x) for x in found if isinstance(x, n.Assign | n.ValueMap)
+                                                       and any(s is x for _, s, _ in writes)], path
+        instances = {}
+        for x in found:
+            if isinstance(x, n.Attr) and x.obj.id not in check_module.FIXED_ROOTS and x.obj.id not in local:
+                instances.setdefault(x.obj.id, x.obj.span)
+        assert ev.instances == instances, path
