@@ -1,16 +1,16 @@
-"""Imported by the rules workers' fork server: loads the runtime and builds the rules parser once, so that
-every worker forked from it starts warm instead of paying for imports and parser tables itself."""
+"""Imported by the rules workers' fork server: loads what running compiled rules needs once, so that every
+worker forked from it starts warm. Not the compiler: the engine compiles the rules and hands workers the
+result (`Rules.portable`), so neither the server nor a worker imports Lark or builds parser tables."""
 
 from __future__ import annotations
 
 import gc
 import multiprocessing.spawn
 
-from runtime import compile_rules
+import runtime._rulejobs  # noqa: F401  (the worker's loop)
+import runtime.sandbox  # noqa: F401  (running rules: the runtime functions, budgets, export)
 
 __all__: list[str] = []
-
-compile_rules("replica.key = issue.key\n", "<warm-up>", kind="outgoing")
 
 
 def _skip_main(_: str) -> None:

@@ -39,6 +39,9 @@ class Program:
     file: str
     kind: str
     compiler: str = "runtime:compile_rules"  # module:function, importable in a worker
+    # The program as the engine compiled it (`Rules.portable()`), when its compiler makes one: a worker then
+    # loads it instead of compiling, and never imports the compiler.
+    portable: tuple | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,11 @@ class Lookups:
 def compile_all(programs: Mapping[str, Program]) -> dict[str, Any]:
     compiled = {}
     for name, p in programs.items():
+        if p.portable is not None:
+            from runtime.sandbox import load_portable
+
+            compiled[name] = load_portable(p.portable)
+            continue
         module, _, func = p.compiler.partition(":")
         compiled[name] = getattr(importlib.import_module(module), func)(p.source, p.file, kind=p.kind)
     return compiled

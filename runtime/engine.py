@@ -70,11 +70,12 @@ def compile_programs(config: ConnectionConfig, compiler: str = "runtime:compile_
             problems.append(Diagnostic("K724", f"cannot read {path}: {e}", None))
             continue
         try:
-            compile_rules(source, str(path), kind=kind)
+            rules = compile_rules(source, str(path), kind=kind)
         except RulelangError as e:
             problems.extend(d for d in e.diagnostics if d.severity == "error")
             continue
-        programs[f"{instance}.{kind}"] = Program(f"{instance}.{kind}", source, str(path), kind, compiler)
+        portable = rules.portable() if hasattr(rules, "portable") else None  # workers run it as compiled here
+        programs[f"{instance}.{kind}"] = Program(f"{instance}.{kind}", source, str(path), kind, compiler, portable)
     if problems:
         raise ConfigError(problems)
     return programs
