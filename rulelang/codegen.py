@@ -8,12 +8,12 @@ import threading
 import types
 import warnings
 from collections import OrderedDict
-from dataclasses import dataclass, field
 
 from . import abi, model
 from . import nodes as n
 from ._codegen_expr import LOAD, ExprGen, LoopFrame, Var, at, call, const, name
 from ._verify import verify
+from .compiled import CompiledProgram
 from .errors import CheckError, Diagnostic, InternalError
 from .program import load
 from .span import Span
@@ -21,25 +21,6 @@ from .span import Span
 __all__ = ["CompiledProgram", "generate", "compile_program", "compile_source", "python_source", "clear_cache"]
 
 _LIST_FIELDS = frozenset(f for f, k in model.ISSUE_FIELDS.items() if k in ("texts", "items", "links"))
-
-
-@dataclass(frozen=True, eq=False)
-class CompiledProgram:
-    """A program ready to run: its entry code object, the statement span table, and where it came from."""
-
-    file: str
-    source: str
-    kind: str
-    entry: types.CodeType
-    spans: tuple[Span, ...]
-    codes: frozenset[types.CodeType]
-    module: ast.Module = field(repr=False)
-    digest: str = ""
-    warnings: tuple[Diagnostic, ...] = ()
-
-    def python(self) -> str:
-        """The generated Python as text (`rulelang compile`)."""
-        return ast.unparse(self.module) + "\n"
 
 
 class Codegen(ExprGen):

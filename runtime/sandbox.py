@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import marshal
 import types
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rulelang import abi
+from rulelang.compiled import CompiledProgram
 from rulelang.errors import (
     BudgetError,
     Diagnostic,
@@ -27,9 +26,6 @@ from .functions import CORE
 from .lookups import Lookups
 from .methods import METHODS_AND_BUILTINS
 from .values import NotJson, export
-
-if TYPE_CHECKING:  # the compiler (and Lark) load only where rules are compiled, not where they only run
-    from rulelang.codegen import CompiledProgram
 
 __all__ = ["Rules", "compile_rules", "load_portable", "IMPLEMENTATIONS", "GUARD_NAMES"]
 
@@ -87,7 +83,7 @@ def _fresh_globals(base: dict[str, Any]) -> dict[str, Any]:
 class Rules:
     """A compiled rule program: compile once, run many times (each run in fresh state)."""
 
-    def __init__(self, compiled: CompiledProgram | _Loaded) -> None:
+    def __init__(self, compiled: CompiledProgram) -> None:
         self._compiled = compiled
         self.kind: str = compiled.kind
         self.file: str = compiled.file
@@ -102,10 +98,8 @@ class Rules:
         return self._compiled.python()
 
     def portable(self) -> tuple:
-        """These compiled rules as plain data (the code as `marshal` bytes), for `load_portable` in a rules
-        worker: a worker then runs them without the compiler, which it never imports."""
-        c = self._compiled
-        return (c.file, c.source, c.kind, marshal.dumps(c.entry), c.spans, c.warnings)
+        """These compiled rules as plain data, for `load_portable` in a rules worker (CompiledProgram.portable)."""
+        return self._compiled.portable()
 
     # ---- the two entry points
 
@@ -257,32 +251,6 @@ def compile_rules(source: str | bytes, file: str = "<rules>", *, kind: str | Non
     return Rules(compile_source(source, file, kind))
 
 
-@dataclass(frozen=True)
-class _Loaded:
-    """What `Rules` needs of a program compiled in another process (see `Rules.portable`)."""
-
-    file: str
-    source: str
-    kind: str
-    entry: types.CodeType
-    spans: tuple[Span, ...]
-    codes: frozenset[types.CodeType]
-    warnings: tuple[Diagnostic, ...]
-
-    def python(self) -> str:
-        from rulelang.codegen import compile_source
-
-        return compile_source(self.source, self.file, self.kind).python()
-
-
 def load_portable(data: tuple) -> Rules:
-    """Rules from `Rules.portable()`: only ever data the engine's own process compiled and verified. The code
-    comes from the same interpreter (a worker forks from the engine's fork server), as marshal requires."""
-    file, source, kind, code, spans, warnings = data
-    entry = marshal.loads(code)
-    codes, todo = set(), [entry]
-    while todo:  # the entry and every function nested in it (lambdas, loop bodies): errors map through these
-        c = todo.pop()
-        codes.add(c)
-        todo.extend(k for k in c.co_consts if type(k) is types.CodeType)
-    return Rules(_Loaded(file, source, kind, entry, tuple(spans), frozenset(codes), tuple(warnings)))
+    """Rules from `Rules.portable()`, without the compiler (which is imported only to compile)."""
+    return Rules(CompiledProgram.from_portable(data))
