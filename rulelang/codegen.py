@@ -13,7 +13,7 @@ from . import abi, model
 from . import nodes as n
 from ._codegen_expr import LOAD, ExprGen, LoopFrame, Var, at, call, const, name
 from ._verify import verify
-from .compiled import CompiledProgram
+from .compiled import CompiledProgram, all_codes
 from .errors import CheckError, Diagnostic, InternalError
 from .program import load
 from .span import Span
@@ -300,17 +300,8 @@ def compile_program(program: n.Program, kind: str, *, digest: str = "",
         loop = comp.generators[0]
         if type(loop.iter) is ast.Call and type(loop.iter.func) is ast.Name and loop.iter.func.id == "_getiter_":
             loop.iter = loop.iter.args[0]
-    return CompiledProgram(program.file, program.source, kind, entry, spans, frozenset(_all_codes(entry)), module,
+    return CompiledProgram(program.file, program.source, kind, entry, spans, all_codes(entry), module,
                            digest, warnings_)
-
-
-def _all_codes(code: types.CodeType) -> list[types.CodeType]:
-    out, stack = [], [code]
-    while stack:
-        c = stack.pop()
-        out.append(c)
-        stack.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
-    return out
 
 
 def _first(e: SyntaxError) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from .errors import Diagnostic
 from .span import Span
 
-__all__ = ["CompiledProgram"]
+__all__ = ["CompiledProgram", "all_codes"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,9 +46,14 @@ class CompiledProgram:
         interpreter, which a worker has (it forks from the engine's fork server)."""
         file, source, kind, code, spans, digest, warnings = data
         entry = marshal.loads(code)
-        codes, todo = set(), [entry]
-        while todo:  # the entry and every function nested in it (lambdas, loop bodies): errors map through these
-            c = todo.pop()
-            codes.add(c)
-            todo.extend(k for k in c.co_consts if type(k) is types.CodeType)
-        return cls(file, source, kind, entry, tuple(spans), frozenset(codes), None, digest, tuple(warnings))
+        return cls(file, source, kind, entry, tuple(spans), all_codes(entry), None, digest, tuple(warnings))
+
+
+def all_codes(entry: types.CodeType) -> frozenset[types.CodeType]:
+    """The entry and every function nested in it (lambdas, loop bodies): run-time errors map through these."""
+    out, stack = set(), [entry]
+    while stack:
+        c = stack.pop()
+        out.add(c)
+        stack.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+    return frozenset(out)
