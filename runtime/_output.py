@@ -64,6 +64,10 @@ class _Inexact(Exception):
     """The value holds something other than exact JSON types: copy it instead."""
 
 
+def _too_deep(max_depth: int) -> BudgetTrap:
+    return BudgetTrap("B508", f"output nested too deeply (more than {max_depth} levels)")
+
+
 def _too_large(limit: int) -> BudgetTrap:
     return BudgetTrap("B506", f"output too large: more than {limit:,} characters of JSON")
 
@@ -81,7 +85,7 @@ class _TooLarge(Exception):
 
 def _dict_size(v: dict, depth: int, room: int, max_depth: int) -> int:
     if depth > max_depth:
-        raise BudgetTrap("B508", f"output nested too deeply (more than {max_depth} levels)")
+        raise _too_deep(max_depth)
     size = 2
     for k, x in v.items():
         if type(k) is not str:
@@ -106,7 +110,7 @@ def _dict_size(v: dict, depth: int, room: int, max_depth: int) -> int:
 
 def _list_size(v: list, depth: int, room: int, max_depth: int) -> int:
     if depth > max_depth:
-        raise BudgetTrap("B508", f"output nested too deeply (more than {max_depth} levels)")
+        raise _too_deep(max_depth)
     size = 2
     for x in v:
         tx = type(x)
@@ -133,7 +137,7 @@ def _export(v: Any, depth: int, acc: list[int], limit: int, max_depth: int) -> A
         t = type(v)
     if t is dict:
         if depth > max_depth:
-            raise BudgetTrap("B508", f"output nested too deeply (more than {max_depth} levels)")
+            raise _too_deep(max_depth)
         out = {}
         size = 2
         for k, x in v.items():
@@ -152,7 +156,7 @@ def _export(v: Any, depth: int, acc: list[int], limit: int, max_depth: int) -> A
         acc[0] += size
     elif t is list:
         if depth > max_depth:
-            raise BudgetTrap("B508", f"output nested too deeply (more than {max_depth} levels)")
+            raise _too_deep(max_depth)
         out = []
         append = out.append
         size = 2
