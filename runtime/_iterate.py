@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .budget import State, Trap, tick
-from .functions import CHUNK
+from .functions import CHUNK, charge_steps, chunks
 from .values import check_items, type_name
 
 __all__ = ["rt_iter", "rt_kept", "Chunked", "LIST_ITERATOR", "ITERATION"]
@@ -24,12 +24,8 @@ class Chunked:
         self.rt, self.xs = rt, xs
 
     def __iter__(self) -> Iterator[Any]:
-        rt, xs = self.rt, self.xs
-        for start in range(0, len(xs), CHUNK):
-            chunk = xs[start:start + CHUNK]
-            rt.steps += len(chunk)
-            if rt.steps > rt.check_at:
-                tick(rt)
+        for chunk in chunks(self.xs):
+            charge_steps(self.rt, len(chunk))
             yield from chunk
 
 

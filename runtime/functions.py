@@ -17,6 +17,16 @@ __all__ = ["CORE", "CHUNK"]
 CHUNK = 256
 
 
+def charge_steps(rt: State, n: int) -> None:
+    rt.steps += n
+    if rt.steps > rt.check_at:
+        tick(rt)
+
+
+def chunks(xs: list):
+    return (xs[i:i + CHUNK] for i in range(0, len(xs), CHUNK))
+
+
 def rt_index(obj: Any, key: Any) -> Any:
     t = type(obj)
     if t is dict:

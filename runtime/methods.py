@@ -10,7 +10,7 @@ import re2
 
 from . import _dates, _markup
 from .budget import CHARGE_UNIT, BudgetTrap, State, Trap, tick
-from .functions import CHUNK
+from .functions import CHUNK, charge_steps, chunks
 from .values import (
     INT_MAX,
     INT_MIN,
@@ -27,22 +27,12 @@ from .values import (
 __all__ = ["METHODS_AND_BUILTINS"]
 
 
-def _steps(rt: State, n: int) -> None:
-    rt.steps += n
-    if rt.steps > rt.check_at:
-        tick(rt)
-
-
 def _list(rt: State, xs: Any, method: str) -> list:
     if type(xs) is list:
         return xs
     if xs is None:
         return []
     raise Trap("X405", f".{method}() works on a list, not on {type_name(xs)}")
-
-
-def _chunks(xs: list):
-    return (xs[i:i + CHUNK] for i in range(0, len(xs), CHUNK))
 
 
 # ---- collection methods (each lambda call is a step) ------------------------------------------
@@ -57,8 +47,8 @@ def rt_m_filter(rt: State, xs: Any, fn: Any) -> list:
             tick(rt)
         return list(filter(fn, xs))
     out: list = []
-    for chunk in _chunks(xs):
-        _steps(rt, len(chunk))
+    for chunk in chunks(xs):
+        charge_steps(rt, len(chunk))
         out += filter(fn, chunk)
     check_items(rt, len(out))
     return out
@@ -74,15 +64,15 @@ def rt_m_map(rt: State, xs: Any, fn: Any) -> list:
         return list(map(fn, xs))
     check_items(rt, len(xs))
     out: list = []
-    for chunk in _chunks(xs):
-        _steps(rt, len(chunk))
+    for chunk in chunks(xs):
+        charge_steps(rt, len(chunk))
         out += map(fn, chunk)
     return out
 
 
 def _first_true(rt: State, xs: list, fn: Any) -> tuple[bool, Any]:
-    for chunk in _chunks(xs):
-        _steps(rt, len(chunk))
+    for chunk in chunks(xs):
+        charge_steps(rt, len(chunk))
         for x in chunk:
             if fn(x):
                 return True, x
@@ -108,14 +98,14 @@ def rt_m_sort_by(rt: State, xs: Any, fn: Any) -> list:
     if kinds - {int, float} and kinds - {str}:
         names = sorted({type_name(k) for k in keys if k is not None})
         raise Trap("X404", f".sort_by() keys must be all numbers or all texts, not {' and '.join(names)}")
-    _steps(rt, len(xs).bit_length() * len(xs) // 8)
+    charge_steps(rt, len(xs).bit_length() * len(xs) // 8)
     order = sorted(range(len(xs)), key=lambda i: (keys[i] is None, keys[i] if keys[i] is not None else 0))
     return [xs[i] for i in order]  # stable; nulls last
 
 
 def rt_m_unique(rt: State, xs: Any) -> list:
     xs = _list(rt, xs, "unique")
-    _steps(rt, len(xs) // 8)
+    charge_steps(rt, len(xs) // 8)
     seen: set = set()
     out = []
     for x in xs:
