@@ -15,7 +15,7 @@ from runtime import Limits, compile_rules
 from runtime._iterate import Chunked, rt_iter, rt_kept
 from runtime.budget import BudgetTrap, State, Trap
 from runtime.functions import CHUNK
-from runtime.sandbox import _base_globals, _fresh_globals
+from runtime.sandbox import _base_globals, _program_globals
 
 
 def run(source: str, issue: dict, **kw):
@@ -199,7 +199,7 @@ def test_rt_iter_and_rt_kept_directly() -> None:
 
 
 def test_getiter_lets_through_only_what_rt_iter_hands_out() -> None:
-    g = _fresh_globals(_base_globals(frozenset()))
+    g = _program_globals(_base_globals(frozenset()))
     rt = state()
     for ok in (rt_iter(rt, [1], "map"), rt_iter(rt, [0] * (CHUNK + 1), "map")):
         assert g["_getiter_"](ok) is ok

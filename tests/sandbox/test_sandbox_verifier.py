@@ -11,7 +11,7 @@ from RestrictedPython import compile_restricted
 from rulelang._verify import verify
 from rulelang.codegen import compile_source
 from rulelang.errors import InternalError
-from runtime.sandbox import GUARD_NAMES, _base_globals, _fresh_globals
+from runtime.sandbox import GUARD_NAMES, _base_globals, _program_globals
 
 HEAD = "def rule_main(rt, r_replica, r_issue, r_connection):\n"
 
@@ -121,7 +121,7 @@ def test_restricted_python_and_guards_stop_it(name: str) -> None:
         code = compile_restricted(tree, filename="hostile.rules", mode="exec")
     except SyntaxError:
         return  # RestrictedPython refused to compile it
-    g = _fresh_globals(_base_globals(frozenset()))
+    g = _program_globals(_base_globals(frozenset()))
     with pytest.raises(Exception) as info:
         exec(code, g)  # noqa: S102 - the point of the test
         g["rule_main"](None, {}, {"key": "k"}, {})
@@ -130,9 +130,45 @@ def test_restricted_python_and_guards_stop_it(name: str) -> None:
 
 
 def test_guard_hooks_all_refuse() -> None:
-    g = _fresh_globals(_base_globals(frozenset()))
+    g = _program_globals(_base_globals(frozenset()))
     for name in GUARD_NAMES:
         with pytest.raises(Exception) as info:
             g[name](object())
         assert type(info.value).__name__ == "_GuardCalled"
     assert g["__builtins__"] == {}
+
+
+# ---- the program's globals: one dict for all runs, checked after each -----------------------------
+
+
+def test_runs_share_one_globals_dict_that_no_run_changes() -> None:
+    from runtime import compile_rules
+
+    rules = compile_rules("replica.summary = issue.summary\n", "g.rules")
+    g = rules._globals
+    for n in range(3):
+        assert rules.run_outgoing({"summary": f"s{n}"}).replica == {"summary": f"s{n}"}
+    assert rules._globals is g and g == rules._pristine and g["rt_E"] == {} and g["__builtins__"] == {}
+
+
+def test_a_run_that_changed_its_globals_is_an_internal_error_and_the_next_run_starts_clean() -> None:
+    """Stands in for a failed wall: a runtime function that writes into the caller's globals."""
+    import sys
+
+    from rulelang.errors import InternalError
+    from runtime import compile_rules
+
+    rules = compile_rules("replica.summary = issue.summary\n", "g.rules")
+    real = rules._globals["rt_set"]
+
+    def leaking(*args: object) -> None:
+        real(*args)
+        sys._getframe(1).f_globals["rt_E"]["leak"] = 1  # the shared empty map, now not empty
+
+    rules._globals["rt_set"] = rules._pristine["rt_set"] = leaking
+    with pytest.raises(InternalError) as info:
+        rules.run_outgoing({"summary": "s"})
+    assert info.value.diagnostics[0].code == "I900"
+    assert "a run changed its globals" in info.value.diagnostics[0].message
+    assert rules._globals["rt_E"] == {} and rules._globals["rt_set"] is real  # made again from the program
+    assert rules.run_outgoing({"summary": "t"}).replica == {"summary": "t"}
