@@ -338,7 +338,7 @@ class ReceivingHalf:
         if d.outcome in ("skipped", "dropped"):
             counts.skipped += d.outcome == "skipped"
             store.complete(d.entry.id)
-            self.ctx.inflight[(twin_id, self.name)] -= 1
+            self.ctx.settled(twin_id, self.name)
             return
         if d.outcome != "done" or d.applied is None or d.changes is None:
             return
@@ -359,7 +359,7 @@ class ReceivingHalf:
                 # incoming rules compare the target's first message with, as `previous`.
                 store.record_replica(twin_id, self.echo.name, "applied", d.echo)
         store.complete(d.entry.id)
-        self.ctx.inflight[(twin_id, self.name)] -= 1
+        self.ctx.settled(twin_id, self.name)
         counts.applied += 1
         counts.created += bool(applied.created)
 

@@ -111,5 +111,20 @@ MIGRATIONS: list[tuple[str, ...]] = [
         )""",
         "CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (received_at) WHERE state = 'pending'",
     ),
+    (
+        # Only the first open entry of a twin and direction (lowest seq, not done) may be claimed. Which one
+        # that is depends on other rows, so no index over the entry's own columns can leave the others out:
+        # `head` marks it, kept by the queue's writes (runtime/_state_queue.py), and claim reads only heads,
+        # so its cost follows what is claimable, not how much waits behind it or is not due yet.
+        "ALTER TABLE queue ADD COLUMN head INTEGER NOT NULL DEFAULT 0 CHECK (head IN (0, 1))",
+        """UPDATE queue SET head = 1 WHERE state != 'done' AND NOT EXISTS (SELECT 1 FROM queue e
+            WHERE e.twin_id = queue.twin_id AND e.direction = queue.direction AND e.seq < queue.seq
+            AND e.state != 'done')""",
+        "CREATE UNIQUE INDEX queue_heads ON queue (twin_id, direction) WHERE head = 1",
+        # Fresh entries (next_attempt_at NULL) in id order; retries and leases by when they are due.
+        "CREATE INDEX queue_ready ON queue (direction, next_attempt_at, id) "
+        "WHERE head = 1 AND state IN ('pending', 'in_progress')",
+        "DROP INDEX queue_open",  # claim was its one reader
+    ),
 ]
 

@@ -4,7 +4,7 @@ Safety comes from SQLite itself: every method (or `transaction()` group) is one
 transaction, the journal is WAL with synchronous=FULL (runtime/_sqlite.py says
 why), and nothing is kept in memory between calls that a kill could lose. The
 one thing kept in memory is a read cache of twins, valid for one transaction
-(see `_seen_twins`).
+(see `_seen_twins`). The queue's methods are a mixin of their own (runtime/_state_queue.py).
 """
 
 from __future__ import annotations
@@ -23,17 +23,12 @@ from typing import Any
 from . import _state_schema
 from ._isotime import format_utc, utc_now
 from ._sqlite import SQLiteFile, migrate
+from ._state_queue import QueueTable
 from .state import (
     ACTIVE,
-    DONE,
-    ERROR,
-    IN_PROGRESS,
-    PENDING,
     UNLINKED,
     Delivery,
     Event,
-    QueueEntry,
-    QueueState,
     ReplicaKind,
     StateError,
     StateStore,
@@ -44,11 +39,8 @@ from .state import (
 
 __all__ = ["SQLiteStateStore"]
 
-_QUEUE_COLUMNS = ("id, message_id, twin_id, direction, source_instance, source_key, seq, replica, state, "
-                  "reason, attempts, next_attempt_at, created_at, updated_at")
 
-
-class SQLiteStateStore(StateStore):
+class SQLiteStateStore(QueueTable, StateStore):
     """StateStore over one SQLite file; `clock` is there for tests of delays and leases."""
 
     def __init__(self, path: str | Path, *, clock: Callable[[], datetime] = utc_now) -> None:
@@ -231,115 +223,6 @@ class SQLiteStateStore(StateStore):
             for remote_id in remote_ids:
                 self._db.conn.execute(f"DELETE FROM id_maps WHERE twin_id = ? AND kind = ? AND {remote} = ?",
                                    (twin_id, kind, str(remote_id)))
-
-    # ---- the queue ----
-
-    @staticmethod
-    def _entry(row: Mapping[str, Any]) -> QueueEntry:
-        values = dict(row)
-        values["replica"] = json.loads(values["replica"])
-        return QueueEntry(**values)
-
-    def enqueue(self, *, message_id: str, twin_id: int, direction: str, source_instance: str,
-                source_key: str, replica: Mapping[str, Any], seq: int | None = None) -> QueueEntry | None:
-        text = canonical_json(replica)
-        with self.transaction():
-            repeat, twin_known, last = self._db.conn.execute(  # three look-ups, one statement
-                "SELECT EXISTS (SELECT 1 FROM queue WHERE message_id = ?), EXISTS (SELECT 1 FROM twins WHERE id = ?), "
-                "(SELECT last_seq FROM sequences WHERE twin_id = ? AND direction = ?)",
-                (message_id, twin_id, twin_id, direction)).fetchone()
-            if repeat:
-                return None
-            if not twin_known:
-                raise StateError(f"there is no twin {twin_id}", code="K792")
-            last = last or 0
-            if seq is None:
-                seq = last + 1
-            elif self._db.one("SELECT 1 FROM queue WHERE twin_id = ? AND direction = ? AND seq = ?",
-                           (twin_id, direction, seq)) is not None:
-                raise StateError(f"twin {twin_id} already has message number {seq} for {direction}",
-                                 code="K794")
-            self._db.conn.execute(
-                "INSERT INTO sequences (twin_id, direction, last_seq) VALUES (?, ?, ?) "
-                "ON CONFLICT (twin_id, direction) DO UPDATE SET last_seq = max(last_seq, excluded.last_seq)",
-                (twin_id, direction, seq))
-            now = self._now()
-            cur = self._db.conn.execute(
-                "INSERT INTO queue (message_id, twin_id, direction, source_instance, source_key, seq, replica, "
-                "state, attempts, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
-                (message_id, twin_id, direction, source_instance, source_key, seq, text, now, now))
-            return QueueEntry(cur.lastrowid or 0, message_id, twin_id, direction, source_instance, source_key,
-                              seq, json.loads(text), PENDING, None, 0, None, now, now)
-
-    def claim(self, *, direction: str | None = None, limit: int = 1, lease_seconds: float = 300.0
-              ) -> list[QueueEntry]:
-        with self.transaction():
-            now = self._now()
-            rows = self._db.rows(
-                f"SELECT {_QUEUE_COLUMNS} FROM queue q "
-                # `state != 'done'` lets SQLite use the partial index queue_open instead of a full scan.
-                "WHERE q.state != 'done' AND q.state IN ('pending', 'in_progress') "
-                "AND (q.next_attempt_at IS NULL OR q.next_attempt_at <= ?) "
-                "AND (? IS NULL OR q.direction = ?) "
-                "AND NOT EXISTS (SELECT 1 FROM queue e WHERE e.twin_id = q.twin_id "
-                "AND e.direction = q.direction AND e.seq < q.seq AND e.state != 'done') "
-                "ORDER BY q.id LIMIT ?", (now, direction, direction, limit))
-            lease_end = self._now(lease_seconds)
-            self._db.conn.executemany("UPDATE queue SET state = 'in_progress', attempts = attempts + 1, "
-                                      "next_attempt_at = ?, updated_at = ? WHERE id = ?",
-                                      [(lease_end, now, row["id"]) for row in rows])
-            claimed = []
-            for row in rows:
-                values = dict(row) | {"state": IN_PROGRESS, "attempts": row["attempts"] + 1,
-                                      "next_attempt_at": lease_end, "updated_at": now}
-                claimed.append(self._entry(values))
-            return claimed
-
-    def _set_state(self, entry_id: int, state: str, reason: str | None, next_attempt_at: str | None) -> None:
-        changed = self._db.run("UPDATE queue SET state = ?, reason = ?, next_attempt_at = ?, updated_at = ? "
-                            "WHERE id = ?", (state, reason, next_attempt_at, self._now(), entry_id))
-        if not changed:
-            raise StateError(f"there is no queue entry {entry_id}", code="K795")
-
-    def complete(self, entry_id: int) -> None:
-        self._set_state(entry_id, DONE, None, None)
-
-    def postpone(self, entry_id: int, reason: str, delay_seconds: float) -> None:
-        self._set_state(entry_id, PENDING, reason, self._now(max(0.0, delay_seconds)))
-
-    def fail(self, entry_id: int, reason: str) -> None:
-        self._set_state(entry_id, ERROR, reason, None)
-
-    def retry(self, entry_ids: Iterable[int] | None = None) -> int:
-        update = ("UPDATE queue SET state = 'pending', attempts = 0, next_attempt_at = NULL, updated_at = ? "
-                  "WHERE state = 'error'")
-        with self.transaction():
-            if entry_ids is None:
-                return self._db.conn.execute(update, (self._now(),)).rowcount
-            return sum(self._db.conn.execute(update + " AND id = ?", (self._now(), i)).rowcount for i in entry_ids)
-
-    def release_claims(self) -> int:
-        return self._db.run("UPDATE queue SET state = 'pending', next_attempt_at = NULL, updated_at = ? "
-                         "WHERE state = 'in_progress'", (self._now(),))
-
-    def get_entry(self, entry_id: int) -> QueueEntry | None:
-        row = self._db.one(f"SELECT {_QUEUE_COLUMNS} FROM queue WHERE id = ?", (entry_id,))
-        return self._entry(row) if row is not None else None
-
-    def entries(self, *, state: QueueState | None = None, twin_id: int | None = None,
-                limit: int | None = None) -> list[QueueEntry]:
-        rows = self._db.rows(f"SELECT {_QUEUE_COLUMNS} FROM queue WHERE (? IS NULL OR state = ?) "
-                          "AND (? IS NULL OR twin_id = ?) ORDER BY id LIMIT ?",
-                          (state, state, twin_id, twin_id, -1 if limit is None else limit))
-        return [self._entry(r) for r in rows]
-
-    def queue_counts(self) -> dict[str, int]:
-        counts = {PENDING: 0, IN_PROGRESS: 0, DONE: 0, ERROR: 0}
-        counts.update({r[0]: r[1] for r in self._db.rows("SELECT state, count(*) FROM queue GROUP BY state")})
-        return counts
-
-    def purge_done(self, before: str) -> int:
-        return self._db.run("DELETE FROM queue WHERE state = 'done' AND updated_at < ?", (before,))
 
     # ---- idempotent create ----
 

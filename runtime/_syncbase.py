@@ -183,6 +183,16 @@ class Context:
     def direction(self, source: str) -> Direction:
         return self.config.direction(source, self.config.other(source))
 
+    def settled(self, twin_id: int, direction: str) -> None:
+        """One open message of (twin, direction) is done with: a count that reaches zero loses its key, so a
+        long run does not keep one for every twin it has ever seen."""
+        key = (twin_id, direction)
+        left = self.inflight[key] - 1
+        if left > 0:
+            self.inflight[key] = left
+        else:
+            self.inflight.pop(key, None)
+
     def tick(self, stage: str, advance: int = 1, total: int | None = None) -> None:
         if self.progress is not None:
             self.progress(stage, advance, total)

@@ -27,14 +27,15 @@ from typing import Any
 
 from rulelang.errors import ConfigError, Diagnostic, RulelangError
 
+from . import _status
 from ._isotime import format_utc, parse_datetime, utc_now
 from ._receiving import ReceivingHalf, Started
 from ._sending import SendingHalf
 from ._syncbase import Context, PassReport, Progress, Timings, timed_proxy
 from .config import ConnectionConfig, InstanceConfig, SyncLimits
 from .connector import Connector
-from .messages import DirectOutbox, Inbox, send_failure
-from .state import ERROR, IN_PROGRESS, PENDING, QueueEntry, StateStore, Twin
+from .messages import DirectOutbox, Inbox
+from .state import ERROR, IN_PROGRESS, PENDING, StateStore, Twin
 from .workers import Program, RunnerLimits, make_runner, start_fork_server
 
 __all__ = ["Engine", "ConnectorFactory", "compile_programs", "rule_budgets", "LOCK_FILE"]
@@ -279,49 +280,18 @@ class Engine:
         self._raw_store.set_paused(paused)
         self._raw_store.log("pause" if paused else "resume", "paused" if paused else "resumed")
 
-    # ---- reading ----
+    # ---- reading (runtime/_status.py) ----
 
     def find_twin(self, key: str) -> Twin | None:
-        for instance in self.config.instances:
-            twin = self._raw_store.twin_for(instance, key)
-            if twin is not None:
-                return twin
-        return None
+        return _status.find_twin(self._raw_store, self.config.instances, key)
 
     def status(self, key: str | None = None) -> list[dict[str, Any]]:
         """Twins (or the one holding `key`) with their state: synced, waiting, error (why), paused."""
-        store = self._raw_store
-        paused = store.is_paused()
-        if key is not None:
-            twin = self.find_twin(key)
-            if twin is None:
-                raise ConfigError(f"{key} is not synced (no twin holds it)", code="K732")
-            twins = [twin]
-        else:
-            twins = store.twins()
-        open_entries: dict[int, list[QueueEntry]] = {}
-        for state in (ERROR, PENDING, IN_PROGRESS):
-            for e in store.entries(state=state, twin_id=twins[0].id if key is not None else None):
-                open_entries.setdefault(e.twin_id, []).append(e)
-        out = []
-        for twin in twins:
-            entries = sorted(open_entries.get(twin.id, []), key=lambda e: e.id)
-            errors = [e for e in entries if e.state == ERROR]
-            state = "error" if errors else ("paused" if paused else "waiting") if entries else "synced"
-            row = {"twin": twin.id, "keys": {twin.instance_a: twin.key_a, twin.instance_b: twin.key_b},
-                   "state": state, "reason": errors[0].reason if errors else None, "queued": len(entries),
-                   "updated_at": twin.updated_at}
-            if key is not None:
-                row["entries"] = [describe_entry(e) for e in entries]
-                row["events"] = [{"at": ev.at, "level": ev.level, "kind": ev.kind, "message": ev.message}
-                                 for ev in store.events(twin_id=twin.id, limit=20)]
-            out.append(row)
-        return out
+        return _status.status(self._raw_store, self.config.instances, key)
 
     def queue(self, states: Iterable[str] = (ERROR, PENDING, IN_PROGRESS)) -> list[dict[str, Any]]:
         """Open queue entries, oldest first."""
-        rows = [e for s in states for e in self._raw_store.entries(state=s)]
-        return [describe_entry(e, self._raw_store.get_twin(e.twin_id)) for e in sorted(rows, key=lambda e: e.id)]
+        return _status.queue(self._raw_store, states)
 
     # ---- internals ----
 
@@ -395,14 +365,3 @@ class Engine:
         wait = (moment - utc_now()).total_seconds() + 0.001 if moment is not None else 0.0
         return not self.stop.wait(min(max(0.0, wait), _RETRY_WAIT_SECONDS))
 
-
-def describe_entry(entry: QueueEntry, twin: Twin | None = None) -> dict[str, Any]:
-    """A queue entry for people and `--json`: what, where, state, why."""
-    target = entry.direction.partition(" -> ")[2]
-    out = {"id": entry.id, "direction": entry.direction, "source": f"{entry.source_instance} {entry.source_key}",
-           "seq": entry.seq, "state": entry.state, "attempts": entry.attempts, "reason": entry.reason,
-           "next_attempt_at": entry.next_attempt_at, "created_at": entry.created_at,
-           "kind": "send-failure" if send_failure(entry) is not None else "replica"}
-    if twin is not None:
-        out["target"] = f"{target} {twin.key_on(target) or '(not created yet)'}"
-    return out

@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 from engine_faults import Faulty
-from engine_helpers import open_engine, watching_apply, write_folder
+from engine_helpers import BASIC, open_engine, watching_apply, write_folder
 
 from connectors.local import LocalTracker
 from rulelang._connectors import build_connector
@@ -338,3 +338,17 @@ def test_the_first_message_back_neither_reverts_fields_nor_deletes_items(folder,
             assert issue["summary"] == "qa renamed it"
             bodies = [c["body"] for c in issue["comments"]]
             assert "qa says more" in bodies and "dev says hi" in bodies and len(bodies) == len(set(bodies))
+
+
+def test_open_message_counts_leave_nothing_behind_once_a_sync_settles(tmp_path):
+    # A long `rulelang serve` keeps one context: a zero count kept per twin it ever saw grows without bound.
+    qa_out = {**BASIC, "fields": [*BASIC["fields"], "labels"]}
+    folder = write_folder(tmp_path / "conn", rules={"QA.out": qa_out, "Dev.in": {**BASIC, "skip_label": "dev-skip"}})
+    with LocalTracker(folder / "qa", project="QA") as qa:
+        _seed(qa, 4)
+        qa.create_issue({"summary": "the receiving side skips it", "labels": ["sync", "dev-skip"]})
+    with open_engine(folder) as engine:
+        report = engine.sync()
+        assert (report.total.sent, report.total.applied, report.total.skipped) == (5, 4, 1)
+        assert report.waiting == 0
+        assert dict(engine._ctx.inflight) == {}

@@ -64,6 +64,11 @@ def check_consistent(path: Path) -> int:
                 assert key_a == f"DEV-{twin_id}"
             else:
                 assert twin_id not in applied and twin_id not in maps
+        # claim reads only heads: each twin's first entry not done is one, and nothing else is
+        heads = conn.execute("SELECT twin_id, seq FROM queue WHERE head = 1 ORDER BY twin_id").fetchall()
+        firsts = [(t, next(s for s, st, _ in e if st != "done")) for t, e in sorted(by_twin.items())
+                  if any(st != "done" for _, st, _ in e)]
+        assert heads == firsts
         delivered = conn.execute("SELECT count(*) FROM events WHERE kind = 'delivered'").fetchone()[0]
         assert delivered == sum(1 for r in queue if r[2] == "done")
         unresolved = conn.execute("SELECT twin_id FROM create_intents WHERE key IS NULL").fetchall()
