@@ -160,9 +160,18 @@ class QueueTable:
 
     def entries(self, *, state: QueueState | None = None, twin_id: int | None = None,
                 limit: int | None = None) -> list[QueueEntry]:
-        rows = self._db.rows(f"SELECT {_QUEUE_COLUMNS} FROM queue WHERE (? IS NULL OR state = ?) "
-                          "AND (? IS NULL OR twin_id = ?) ORDER BY id LIMIT ?",
-                          (state, state, twin_id, twin_id, -1 if limit is None else limit))
+        # Only the filters asked for go into the statement, so SQLite can take an index for them: the engine
+        # lists open entries every pass, and done ones (kept for de-duplication) must not make that slower.
+        where, params = [], []
+        if state is not None:
+            where.append("state = ?")
+            params.append(state)
+        if twin_id is not None:
+            where.append("twin_id = ?")
+            params.append(twin_id)
+        clause = f"WHERE {' AND '.join(where)} " if where else ""
+        rows = self._db.rows(f"SELECT {_QUEUE_COLUMNS} FROM queue {clause}ORDER BY id LIMIT ?",
+                             (*params, -1 if limit is None else limit))
         return [self._entry(r) for r in rows]
 
     def queue_counts(self) -> dict[str, int]:

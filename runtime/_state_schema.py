@@ -125,6 +125,10 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "CREATE INDEX queue_ready ON queue (direction, next_attempt_at, id) "
         "WHERE head = 1 AND state IN ('pending', 'in_progress')",
         "DROP INDEX queue_open",  # claim was its one reader
+        # Listing the entries in one state (the engine's open entries each pass, `queue`, `status`) by index,
+        # however many done entries the queue keeps.
+        "CREATE INDEX queue_state ON queue (state, id)",
+        "CREATE INDEX queue_twin ON queue (twin_id, id)",
     ),
 ]
 

@@ -145,3 +145,34 @@ def _steps_of_a_claim(tmp_path: Path, waiting_twins: int) -> int:
 def test_a_claim_reads_no_entry_that_waits_behind_another_or_is_not_due(tmp_path: Path) -> None:
     small, large = _steps_of_a_claim(tmp_path, 10), _steps_of_a_claim(tmp_path, 400)
     assert large < small * 1.2, (small, large)
+
+
+def _steps_to_list_open_entries(tmp_path: Path, done: int) -> int:
+    """SQLite VM instructions for the engine's per-pass listing of open entries, with `done` done entries kept."""
+    store = SQLiteStateStore(state_path(tmp_path / f"done-{done}"), clock=Clock())
+    with store.transaction():
+        twin = store.ensure_twin("QA", "QA-1", "Dev").id
+        for n in range(done):
+            entry = _enqueue(store, twin, DIRECTIONS[0], n)
+            assert entry is not None
+            store.complete(entry)
+        _enqueue(store, twin, DIRECTIONS[0], done)
+    steps = 0
+
+    def count() -> int:
+        nonlocal steps
+        steps += 1
+        return 0
+
+    store._db.conn.set_progress_handler(count, 1)
+    listed = [e for state in ("pending", "in_progress", "error") for e in store.entries(state=state)]
+    store._db.conn.set_progress_handler(None, 1)
+    assert [e.seq for e in listed] == [done + 1]
+    assert [e.seq for e in store.entries(twin_id=twin)] == list(range(1, done + 2))  # by twin: all, in order
+    store.close()
+    return steps
+
+
+def test_listing_entries_by_state_does_not_read_the_done_history(tmp_path: Path) -> None:
+    small, large = _steps_to_list_open_entries(tmp_path, 10), _steps_to_list_open_entries(tmp_path, 2000)
+    assert large < small * 1.2, (small, large)
