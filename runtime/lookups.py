@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
@@ -33,7 +34,8 @@ class StaticLookups:
         self.users = {k.lower(): v for k, v in (users or {}).items()}
         self.twins = dict(twins or {})
         self.id_maps = {kind: dict(m) for kind, m in (id_maps or {}).items()}
-        self.asked: list[tuple[str, str]] = []  # every question, in order (tests count them)
+        # The latest questions, in order (tests look at them); bounded, as one object may serve many runs.
+        self.asked: deque[tuple[str, str]] = deque(maxlen=1000)
 
     @classmethod
     def from_json(cls, doc: Any) -> StaticLookups:

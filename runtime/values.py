@@ -231,6 +231,8 @@ def to_text(rt: State, v: Any) -> str:
         return "true" if v else "false"
     if t is int or t is float:
         return repr(v)
+    if isinstance(v, str):  # a subclass handed in by the host: its text, read by str's own method (no override runs)
+        return str.__str__(v)
     return to_json_text(rt, v)
 
 

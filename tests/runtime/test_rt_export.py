@@ -100,3 +100,17 @@ def test_user_lookups_are_copied_not_shared_with_the_host_table() -> None:
     table = {"a@x": {"id": "1", "email": "a@x", "name": "A"}}
     r = compile_rules('replica.assignee = user("a@x")', "u.rules").run_outgoing({}, lookups=StaticLookups(table))
     assert r.replica["assignee"] == table["a@x"] and r.replica["assignee"] is not table["a@x"]
+
+
+def test_a_text_subclass_from_the_host_interpolates_as_its_text_not_as_json() -> None:
+    from runtime import compile_rules
+
+    class Text(str):
+        def __str__(self) -> str:  # never called: the text is read through str's own method
+            raise AssertionError("the subclass's code ran")
+
+    rules = compile_rules('replica.summary = "[${issue.key}] ${issue.summary}"\n'
+                          "replica.description = str(issue.summary)\n", "sub.rules")
+    out = rules.run_outgoing({"key": Text("QA-1"), "summary": Text('say "hi"')}).replica
+    assert out == {"summary": '[QA-1] say "hi"', "description": 'say "hi"'}
+    assert type(out["summary"]) is str and type(out["description"]) is str

@@ -116,7 +116,15 @@ def test_user_lookups_are_cached_per_run() -> None:
     r = out('replica.custom["u"] = issue.labels.map(l -> user("a@x"))', lookups=lookups,
             limits=Limits(max_user_lookups=1))
     assert r.replica["custom"]["u"] == [{"id": "1", "email": "a@x", "name": "A"}] * 2
-    assert lookups.asked == [("user", "a@x")]
+    assert list(lookups.asked) == [("user", "a@x")]
+
+
+def test_static_lookups_keep_only_the_latest_questions() -> None:
+    lookups = StaticLookups()  # one object may serve a whole benchmark or a long session of dry runs
+    for i in range(1500):
+        lookups.user(f"u{i}@x")
+    assert len(lookups.asked) == 1000 and lookups.asked[0] == ("user", "u500@x") and lookups.asked[-1] == (
+        "user", "u1499@x")
 
 
 # ---- inputs, outputs, state ------------------------------------------------------------------
