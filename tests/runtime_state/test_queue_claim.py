@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import random
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from runtime import _state_schema
 from runtime._sqlite import migrate
@@ -108,6 +110,22 @@ def test_an_older_file_gets_its_heads_when_it_migrates(tmp_path: Path) -> None:
         assert [e.id for e in store.claim(limit=10)] == [5]  # entry 2's error holds back entry 3
 
 
+def _counting_steps(store: SQLiteStateStore, work: Callable[[], Any]) -> tuple[Any, int]:
+    """What `work` returns, and the SQLite VM instructions it took."""
+    steps = 0
+
+    def count() -> int:
+        nonlocal steps
+        steps += 1
+        return 0
+
+    store._db.conn.set_progress_handler(count, 1)
+    try:
+        return work(), steps
+    finally:
+        store._db.conn.set_progress_handler(None, 1)
+
+
 def _steps_of_a_claim(tmp_path: Path, waiting_twins: int) -> int:
     """SQLite VM instructions one claim takes, with `waiting_twins` twins whose first entry is not due yet
     and nine entries queued behind it, a twin with a long done history, and one entry that is due."""
@@ -129,15 +147,8 @@ def _steps_of_a_claim(tmp_path: Path, waiting_twins: int) -> int:
             assert entry is not None
             store.complete(entry)
         _enqueue(store, old, DIRECTIONS[0], n + 1)
-    steps = 0
-
-    def count() -> int:
-        nonlocal steps
-        steps += 1
-        return 0
-
-    store._db.conn.set_progress_handler(count, 1)
-    assert len(store.claim(direction=DIRECTIONS[0], limit=50)) == 1
+    claimed, steps = _counting_steps(store, lambda: store.claim(direction=DIRECTIONS[0], limit=50))
+    assert len(claimed) == 1
     store.close()
     return steps
 
@@ -157,16 +168,8 @@ def _steps_to_list_open_entries(tmp_path: Path, done: int) -> int:
             assert entry is not None
             store.complete(entry)
         _enqueue(store, twin, DIRECTIONS[0], done)
-    steps = 0
-
-    def count() -> int:
-        nonlocal steps
-        steps += 1
-        return 0
-
-    store._db.conn.set_progress_handler(count, 1)
-    listed = [e for state in ("pending", "in_progress", "error") for e in store.entries(state=state)]
-    store._db.conn.set_progress_handler(None, 1)
+    listed, steps = _counting_steps(store, lambda: [e for state in ("pending", "in_progress", "error")
+                                                    for e in store.entries(state=state)])
     assert [e.seq for e in listed] == [done + 1]
     assert [e.seq for e in store.entries(twin_id=twin)] == list(range(1, done + 2))  # by twin: all, in order
     store.close()
