@@ -26,7 +26,9 @@ class Flow:
     sender: str
     target: str
     loc: dict[int, int] = field(default_factory=dict)  # id(Binding) → N/S/T
-    reads_of: dict[int, frozenset[int]] = field(default_factory=dict)  # id(Expr) → {S, T}
+    # id(Expr) → (the expression, {S, T}). The expression is held: the generator also asks about expressions
+    # it makes and may drop, and a dropped one's id must not answer for a later expression.
+    reads_of: dict[int, tuple[n.Expr, frozenset[int]]] = field(default_factory=dict)
     decider: dict[int, int] = field(default_factory=dict)  # id(If) → who evaluates the conditions
     runner: dict[int, int] = field(default_factory=dict)  # id(For) → who runs the loop
     t_work: set[int] = field(default_factory=set)  # ids of If/For that hold work for the target
@@ -38,9 +40,8 @@ class Flow:
     def reads(self, e: n.Expr) -> frozenset[int]:
         got = self.reads_of.get(id(e))
         if got is None:
-            got = self._reads(e)
-            self.reads_of[id(e)] = got
-        return got
+            got = self.reads_of[id(e)] = (e, self._reads(e))
+        return got[1]
 
     def side(self, e: n.Expr) -> int:
         r = self.reads(e)

@@ -73,7 +73,10 @@ class Gen:
         self.names: dict[Any, tuple[str, ...]] = {}
         self.used: set[str] = set()
         self.claimed: dict[str, Any] = {}
-        self.defs: dict[int, Binding] = {}  # id(generated var statement) → its variable
+        # id(generated var statement) → (the statement, its variable). Holding the statement keeps its id its
+        # own: a statement made and then dropped (the target copy of a loop only the sender runs) would
+        # otherwise pass its id on to a later statement, which pruning would then take for a dead variable.
+        self.defs: dict[int, tuple[n.Stmt, Binding]] = {}
         self.learnt = Plan(reserved=plan.reserved)
 
     # ---- the two programs
@@ -123,7 +126,7 @@ class Gen:
             self._value_map(st, out)
 
     def _def(self, into: list[n.Stmt], st: n.Stmt, b: Binding) -> None:
-        self.defs[id(st)] = b
+        self.defs[id(st)] = (st, b)
         into.append(st)
 
     def _if(self, st: n.If, out: list[n.Stmt]) -> None:
@@ -219,6 +222,7 @@ class Gen:
             if isinstance(x, n.Lambda) and id(x) not in self.scan.defines:
                 b = Binding(x.param, "param")
                 self.scan.defines[id(x)] = b
+                self.scan.held.append(x)
                 self.flow.loc[id(b)] = S
                 for y in n.walk(x.body):
                     if isinstance(y, n.Name) and y.id == x.param:

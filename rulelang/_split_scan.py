@@ -36,6 +36,9 @@ class Scan:
     uses: dict[int, Binding] = field(default_factory=dict)  # Name node → the variable it reads
     defines: dict[int, Binding] = field(default_factory=dict)  # Let / Assign / For / Lambda → variable
     raw_custom: set[str] = field(default_factory=set)  # `X.issue.custom["k"]` keys read anywhere
+    # Nodes the splitter makes and enters in `uses`/`defines` (value-map lambdas): held, so that while the
+    # tables live no other node can take their ids.
+    held: list[n.Node] = field(default_factory=list)
 
 
 def instance_path(expr: n.Expr, instances: Sequence[str]) -> tuple[str, tuple] | None:

@@ -118,7 +118,8 @@ def _program(script: n.Program, stmts: list[n.Stmt]) -> n.Program:
 # ---- dead variables and empty blocks ----------------------------------------------------------------
 
 
-def _prune(stmts: list[n.Stmt], defs: dict[int, Binding], uses: dict[int, Binding]) -> list[n.Stmt]:
+def _prune(stmts: list[n.Stmt], defs: dict[int, tuple[n.Stmt, Binding]], uses: dict[int, Binding]
+           ) -> list[n.Stmt]:
     """Drop variables this side never reads (each side keeps only what it needs), then empty blocks."""
     while True:
         live = _live(stmts, defs, uses)
@@ -132,23 +133,24 @@ def _count(stmts: Iterable[n.Stmt]) -> int:
     return sum(1 for st in stmts for _ in n.walk(st))
 
 
-def _live(stmts: list[n.Stmt], defs: dict[int, Binding], uses: dict[int, Binding]) -> set[int]:
+def _live(stmts: list[n.Stmt], defs: dict[int, tuple[n.Stmt, Binding]], uses: dict[int, Binding]
+          ) -> set[int]:
     live: set[int] = set()
     stack: list[tuple[n.Node, int]] = [(st, 0) for st in stmts]
     while stack:
         node, own = stack.pop()
         if id(node) in defs:
-            own = id(defs[id(node)])
+            own = id(defs[id(node)][1])
         if isinstance(node, n.Name) and id(node) in uses and id(uses[id(node)]) != own:
             live.add(id(uses[id(node)]))
         stack.extend((c, own) for c in n.children(node))
     return live
 
 
-def _drop(stmts: Sequence[n.Stmt], live: set[int], defs: dict[int, Binding]) -> list[n.Stmt]:
+def _drop(stmts: Sequence[n.Stmt], live: set[int], defs: dict[int, tuple[n.Stmt, Binding]]) -> list[n.Stmt]:
     out: list[n.Stmt] = []
     for st in stmts:
-        if id(st) in defs and id(defs[id(st)]) not in live:
+        if id(st) in defs and id(defs[id(st)][1]) not in live:
             continue
         if isinstance(st, n.If):
             branches = [(c, replace(b, stmts=tuple(_drop(b.stmts, live, defs)))) for c, b in st.branches]

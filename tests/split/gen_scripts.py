@@ -1,4 +1,5 @@
-"""Hypothesis strategies for random connection scripts (typed, so that no run ever hits a run-time error) and issues."""
+"""Hypothesis strategies for random connection scripts (typed, so that no run hits a run-time error but an
+exceeded budget: a loop may double a list every turn) and issues."""
 
 from __future__ import annotations
 

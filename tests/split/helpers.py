@@ -11,6 +11,7 @@ from rulelang.errors import RuleFailed, RulelangError
 from rulelang.parse import parse
 from rulelang.split import SplitResult, split
 from runtime import compile_rules
+from runtime.budget import Limits
 from runtime.lookups import StaticLookups
 
 from .reference import Outcome, run_incoming, run_outgoing
@@ -75,18 +76,18 @@ def via_split_reference(result: SplitResult, sender: str, target: str, source: d
 
 
 def via_runtime(result: SplitResult, sender: str, target: str, source: dict, twin: dict | None,
-                looks: Any = None) -> Outcome:
+                looks: Any = None, limits: Limits | None = None) -> Outcome:
     """The split programs as `rulelang split` prints them, compiled and run by the runtime API."""
     outgoing = compile_rules(result.text(sender, "outgoing"), f"{sender}-outgoing.rules", kind="outgoing")
     incoming = compile_rules(result.text(target, "incoming"), f"{target}-incoming.rules", kind="incoming")
     log: list[str] = []
     try:
-        out = outgoing.run_outgoing(source, lookups=looks)
+        out = outgoing.run_outgoing(source, lookups=looks, limits=limits)
         log = [x.text for x in out.log]
         if out.skipped is not None:
             return Outcome("skipped", None, out.skipped, log)
         replica = json.loads(json.dumps(out.replica))
-        inc = incoming.run_incoming(replica, issue=twin, lookups=looks)
+        inc = incoming.run_incoming(replica, issue=twin, lookups=looks, limits=limits)
         log += [x.text for x in inc.log]
         if inc.skipped is not None:
             return Outcome("skipped", None, inc.skipped, log)

@@ -24,9 +24,11 @@ from runtime.lookups import StaticLookups
 from runtime.methods import METHODS_AND_BUILTINS as MB
 from runtime.values import to_text
 
-__all__ = ["Outcome", "run_direction", "run_outgoing", "run_incoming", "NOW"]
+__all__ = ["Outcome", "run_direction", "run_outgoing", "run_incoming", "NOW", "LIMITS"]
 
 NOW = "2025-03-04T05:06:07Z"
+# The budgets of a reference run: the runtime's sizes, but time and steps to spare (a tree walk is slow).
+LIMITS = Limits(wall_time=10.0, max_steps=10_000_000)
 _LIST_FIELDS = frozenset(f for f, k in model.ISSUE_FIELDS.items() if k in ("texts", "items", "links"))
 
 
@@ -69,7 +71,7 @@ class _Env:
 class _Interp:
     def __init__(self, roots: dict[str, Any], instances: dict[str, dict], writable: str,
                  lookups: Any, sender: str | None = None, target: str | None = None) -> None:
-        self.rt = State(Limits(wall_time=10.0, max_steps=10_000_000), lookups, ())
+        self.rt = State(LIMITS, lookups, ())
         self.rt.now_text = NOW
         self.roots = roots  # side programs: issue, replica, previous, first_sync, connection
         self.instances = instances  # connection scripts: instance name → its issue
