@@ -148,7 +148,8 @@ def _table(rows: list[dict]) -> str:
 
 
 def _esc_url(url: str) -> str:
-    return _escape_plain(url, "[]|!")
+    # Braces too: a `{quote}` inside a target would close the quote the link sits in.
+    return _escape_plain(url, "[]|!{}")
 
 
 def _escape_plain(text: str, chars: str) -> str:
@@ -165,7 +166,7 @@ def _media(node: dict) -> str:
         return ""  # an image pointing nowhere has nothing to show
     alt = attrs.get("alt")
     params = f"|alt={alt}" if alt and alt != "attachment" and re.fullmatch(r"[^,|!=\n\\{}\[\]]+", alt) else ""
-    return "!" + _escape_plain(target, "!|") + params + "!"
+    return "!" + _escape_plain(target, "!|{}") + params + "!"
 
 
 def _escape(text: str) -> str:

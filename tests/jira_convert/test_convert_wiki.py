@@ -69,6 +69,9 @@ MD_TO_WIKI = [
      "2 * 3 = 6, \\{braces\\}, \\[x\\], a\\|b, back&#92;slash, snake_case, \\-x\\-"),
     ("line start escapes", "\\# not a list\n\nh1. not a heading", "\\# not a list\n\nh1&#46; not a heading"),
     ("bang before text", "wow!nice and done!", "wow\\!nice and done!"),
+    # A brace in a target is escaped: `{quote}` there would close the quote around it.
+    ("braces in targets inside a quote", "> ![attachment]({quote}) [a](http://x/{quote}) @[q](accountid:{q})",
+     "{quote}\n!\\{quote\\}! [a|http://x/\\{quote\\}] [~accountid:\\{q\\}]\n{quote}"),
 ]
 
 
