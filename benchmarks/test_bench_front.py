@@ -180,7 +180,8 @@ def test_grammar_cold_load_in_a_fresh_process(capsys) -> None:
     with capsys.disabled():
         print("\nfresh process, 3 runs (ms): import rulelang.parse (with Lark) / build the grammar: "
               + ", ".join(f"{a} / {b}" for a, b in runs))
-    assert min(b for _, b in runs) < 2000  # a sanity bound; the target (< 50 ms) is reported, not asserted
+    if os.environ.get("RULELANG_BENCH_STRICT"):  # the target, asserted only where asked: timings never fail CI
+        assert min(b for _, b in runs) < 50, runs
 
 
 @pytest.mark.parametrize("n", [1])
