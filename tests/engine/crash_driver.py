@@ -1,4 +1,8 @@
-"""Run by test_crash.py in a subprocess: sync a connection folder until nothing is left (or be killed trying)."""
+"""Run by test_crash.py in a subprocess: sync a connection folder until nothing is left (or be killed trying).
+
+It prints `ready`, then `tick` at each step of progress (so the test can kill it at a chosen point of the
+work however fast this machine is), then `done N` with N entries in error.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,10 @@ from runtime.state import open_state, state_path
 
 def main(folder: str) -> int:
     config = load_config(folder, connectors=SPECS)
-    with Engine(config, open_state(state_path(config.folder)), build_connector) as engine:
+    def tick(_stage: str, _advance: int, _total: int | None) -> None:
+        print("tick", flush=True)
+
+    with Engine(config, open_state(state_path(config.folder)), build_connector, progress=tick) as engine:
         print("ready", flush=True)
         for _ in range(20):
             report = engine.sync()
