@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from lark import Token, Transformer
@@ -193,52 +194,20 @@ class Builder(Transformer):
         raw = str(tok)
         q = 3 if tok.type == "LONG_STRING" else 1
         body = raw[q:-q]
-        interpolating = raw[0] == '"'
-        parts: list[Any] = []
-        buf: list[str] = []
-        i = 0
-        while i < len(body):
-            ch = body[i]
-            if ch == "\\":
-                i = self._escape(tok, body, i, q, buf)
-                continue
-            if ch == "$" and interpolating and body.startswith("${", i):
-                end = _find_close(body, i + 2)
-                if end < 0:
-                    raise self._err_at(tok, q + i, 2, "S104", "unclosed '${' in text")
-                if buf:
-                    parts.append("".join(buf))
-                    buf = []
-                parts.append(self._sub_expr(tok, body[i + 2:end], q + i + 2))
-                i = end + 1
-                continue
-            buf.append(ch)
-            i += 1
-        if buf:
-            parts.append("".join(buf))
-        if all(isinstance(p, str) for p in parts):
-            return "".join(parts)
-        return tuple(parts)
 
-    def _escape(self, tok: Token, body: str, i: int, q: int, buf: list[str]) -> int:
-        nxt = body[i + 1] if i + 1 < len(body) else ""
-        if nxt in _ESCAPES:
-            buf.append(_ESCAPES[nxt])
-            return i + 2
+        def part(i: int, end: int) -> n.Expr:
+            if end < 0:
+                raise self._err_at(tok, q + i, 2, "S104", "unclosed '${' in text")
+            return self._sub_expr(tok, body[i + 2:end], q + i + 2)
+
+        return text_parts(body, raw[0] == '"', lambda i: self._bad_escape(tok, body, i, q), part)
+
+    def _bad_escape(self, tok: Token, body: str, i: int, q: int) -> RuleSyntaxError:
+        nxt = body[i + 1:i + 2]
         if nxt == "u" and len(body) >= i + 6:
-            digits = body[i + 2:i + 6]
-            try:
-                code = int(digits, 16)
-            except ValueError:
-                code = -1
-            if 0 <= code and not 0xD800 <= code <= 0xDFFF:
-                buf.append(chr(code))
-                return i + 6
-            raise self._err_at(tok, q + i, 6, "S108", f"bad unicode escape '\\u{digits}'")
-        if nxt == "\n":  # a backslash at the end of a line in """ text joins the lines
-            return i + 2
-        raise self._err_at(tok, q + i, 2, "S108", f"unknown escape '\\{nxt}' in text",
-                           hint="write '\\\\' for a backslash")
+            return self._err_at(tok, q + i, 6, "S108", f"bad unicode escape '\\u{body[i + 2:i + 6]}'")
+        return self._err_at(tok, q + i, 2, "S108", f"unknown escape '\\{nxt}' in text",
+                            hint="write '\\\\' for a backslash")
 
     def _pos_in_token(self, tok: Token, k: int) -> tuple[int, int]:
         """Line and column of character k of the token's text."""
@@ -272,6 +241,62 @@ class Builder(Transformer):
             return self._parse_expr(text)
         finally:
             b.line, b.col, b.offset = saved
+
+
+def text_parts(body: str, interpolating: bool, bad_escape: Callable[[int], Exception],
+               part: Callable[[int, int], Any]) -> str | tuple:
+    """The text between the quotes of a text token; a tuple of str and nodes when it holds `${…}` parts.
+
+    `bad_escape(i)` is the error to raise for the escape at body[i]; `part(i, end)` parses the
+    `${…}` at body[i] whose '}' is at body[end] (-1: none), or raises.
+    """
+    parts: list[Any] = []
+    buf: list[str] = []
+    i = 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\":
+            after = read_escape(body, i, buf)
+            if after < 0:
+                raise bad_escape(i)
+            i = after
+            continue
+        if ch == "$" and interpolating and body.startswith("${", i):
+            end = _find_close(body, i + 2)
+            node = part(i, end)
+            if buf:
+                parts.append("".join(buf))
+                buf = []
+            parts.append(node)
+            i = end + 1
+            continue
+        buf.append(ch)
+        i += 1
+    if buf:
+        parts.append("".join(buf))
+    if all(isinstance(p, str) for p in parts):
+        return "".join(parts)
+    return tuple(parts)
+
+
+def read_escape(body: str, i: int, buf: list[str]) -> int:
+    """Append the character the escape at body[i] stands for; the index after the escape, or -1 if it is none."""
+    nxt = body[i + 1:i + 2]
+    if nxt and nxt in _ESCAPES:
+        buf.append(_ESCAPES[nxt])
+        return i + 2
+    if nxt == "u" and len(body) >= i + 6:
+        try:
+            code = int(body[i + 2:i + 6], 16)
+        except ValueError:
+            code = -1
+        if 0 <= code and not 0xD800 <= code <= 0xDFFF:
+            buf.append(chr(code))
+            return i + 6
+        return -1
+    if nxt == "\n":  # a backslash at the end of a line in """ text joins the lines
+        return i + 2
+    return -1
 
 
 def _find_close(body: str, i: int) -> int:

@@ -1,4 +1,4 @@
-"""Quick constructors for the frozen node dataclasses and Span, and the fast parser's Fallback signal."""
+"""Quick constructors for the frozen node dataclasses and Span, and the fast parse path's Fallback signal."""
 
 from __future__ import annotations
 
@@ -6,12 +6,11 @@ from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
 
-from . import nodes as n
 from .span import Span
 
 
 class Fallback(Exception):
-    """The fast path stops here; the reference Lark parse of the same text decides what happens."""
+    """The fast (recursive-descent) path stops here; the reference Lark parse of the same text decides what happens."""
 
 
 def maker(cls: type) -> Callable[..., Any]:
@@ -64,12 +63,3 @@ def twin_maker(cls: type) -> Callable[..., Any]:
 
 
 S = twin_maker(Span)
-NAME_ = maker(n.Name)
-ATTR = maker(n.Attr)
-LIT = maker(n.Literal)
-MCALL = maker(n.MethodCall)
-ASSIGN = maker(n.Assign)
-MENTRY = maker(n.MapEntry)
-MAPLIT = maker(n.MapLit)
-LAMBDA = maker(n.Lambda)
-INDEX = maker(n.Index)

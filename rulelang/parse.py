@@ -17,8 +17,8 @@ import grammar
 from . import nodes as n
 from ._build import Builder
 from ._fastnodes import Fallback
-from ._fastparse import FastParser
 from ._lexing import PostLexer
+from ._rdparse import parse as parse_fast
 from ._syntax_errors import translate
 from .errors import Diagnostic, RuleSyntaxError
 from .span import Span
@@ -39,7 +39,7 @@ DEFAULT_LIMITS = ParseLimits()
 
 
 class _Parser:
-    """The Lark LALR parser, built once per process (grammar analysis cached on disk by Lark), and the fast loop over its table."""
+    """The Lark LALR parser (the reference), built once per process on first need (grammar analysis cached on disk by Lark)."""
 
     def __init__(self) -> None:
         self.postlex = PostLexer()
@@ -49,7 +49,6 @@ class _Parser:
             start=["start", "expr"], keep_all_tokens=True, maybe_placeholders=True,
             postlex=self.postlex, transformer=self.builder, cache=grammar.cache_file("rules.lark"))
         self.postlex.base = self.builder.base
-        self.fast = FastParser(self.lark, PostLexer.always_accept)
 
     def _parse_sub(self, text: str) -> n.Expr:
         """Parse a `${…}` part while the enclosing parse is suspended (its post-lexer state is kept)."""
@@ -162,16 +161,16 @@ def parse_expr(source: str, file: str = "<expr>", *, limits: ParseLimits = DEFAU
 def _run(text: str, file: str, start: str, limits: ParseLimits, fast: bool) -> tuple[Any, int | None]:
     """The parse of `text` from `start`, and a bound on a statement's tree height (None: not known).
 
-    The fast loop handles text that parses; for anything else Lark's own parser runs on the
-    same text, so every syntax error comes from the one reference pipeline.
+    The recursive-descent parser (_rdparse.py) handles text that parses; for anything else
+    Lark's own parser runs on the same text, so every syntax error comes from the one
+    reference pipeline. Lark is only built when it is needed.
     """
-    p = _parser()
     if fast:
         try:
-            return p.fast.parse(text, file, start, limits.max_nesting, limits.max_tree_depth)
+            return parse_fast(text, file, start, limits.max_nesting, limits.max_tree_depth)
         except Fallback:
             pass
-    return _run_lark(p, text, file, start, limits), None
+    return _run_lark(_parser(), text, file, start, limits), None
 
 
 def _run_lark(p: _Parser, text: str, file: str, start: str, limits: ParseLimits) -> Any:
