@@ -162,3 +162,38 @@ def test_the_evidence_walk_sees_what_walk_sees() -> None:
             if isinstance(x, n.Attr) and x.obj.id not in check_module.FIXED_ROOTS and x.obj.id not in local:
                 instances.setdefault(x.obj.id, x.obj.span)
         assert ev.instances == instances, path
+
+
+def test_the_package_names_its_api_and_loads_it_on_first_use() -> None:
+    import subprocess
+    import sys
+
+    import rulelang
+    from rulelang import errors
+
+    for name in rulelang.__all__:
+        assert getattr(rulelang, name) is not None, name
+    assert rulelang.load is load and rulelang.Checked is Checked
+    assert set(rulelang.__all__) <= set(dir(rulelang))
+    with pytest.raises(AttributeError, match="module 'rulelang' has no attribute 'nothing'"):
+        rulelang.nothing  # noqa: B018
+    # The exception tree the package docstring draws.
+    tree = {"RuleSyntaxError": "RulelangError", "CheckError": "RulelangError", "RuleRuntimeError": "RulelangError",
+            "BudgetError": "RuleRuntimeError", "RuleFailed": "RuleRuntimeError", "PayloadError": "RulelangError",
+            "ConfigError": "RulelangError", "InternalError": "RulelangError"}
+    for child, parent in tree.items():
+        assert getattr(rulelang, child).__base__ is getattr(errors, parent), child
+        assert f"{child}" in rulelang.__doc__
+    # `import rulelang` alone loads none of the front end (the CLI imports submodules through it).
+    code = "import sys, rulelang; print(sorted(m for m in sys.modules if m.startswith(('rulelang.', 'lark'))))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_the_package_load_reports_instead_of_raising() -> None:
+    import rulelang
+
+    checked = rulelang.load("replica.summary = issue.sumary\n", "out.rules")
+    assert not checked.ok and checked.kind == "outgoing"
+    assert checked.render().splitlines()[0] == \
+        "out.rules:1:25: error R102: unknown field 'sumary' on issue (did you mean 'summary'?)"
