@@ -3,10 +3,10 @@
 It follows grammar/rules.lark over the tokens of `_rdlex.lex`: statements (value maps of
 connection scripts included) here, expressions in _rdexpr.py. Anything it does not take raises
 Fallback, and Lark's own parser reads the text again and gives the diagnostic: every syntax
-error, a limit within reach, and a few valid but rare texts that Lark's contextual lexer reads
-otherwise than one regex pass or that are not worth a rule here: `a <-1` (`<-` after an operand),
-a word Lark splits at a keyword (`a input` is `a in put`), `true.x = …`, and `and`/`or`/`not`/`in`
-used as a name just before a newline.
+error (a word that starts with a keyword where only the keyword fits, `a input`, among them), a
+limit within reach, and a few valid but rare texts that Lark's contextual lexer reads otherwise
+than one regex pass or that are not worth a rule here: `a <-1` (`<-` after an operand),
+`true.x = …`, and `and`/`or`/`not`/`in` used as a name just before a newline.
 """
 
 from __future__ import annotations

@@ -113,7 +113,7 @@ def _handled() -> list[str]:
 HANDLED = _handled()
 
 # Valid or not, these the RD parser leaves to Lark: its one-pass lexer reads them otherwise than Lark's
-# contextual lexer might (Lark reads `a input` as `a in put`, `<-` after a literal as an arrow), or they
+# contextual lexer might (`a input` is an unexpected name there, `<-` after a literal an arrow), or they
 # are forms too rare to be worth a rule (a keyword literal before a dot at the start of a statement).
 FALLS_BACK = [
     "replica.x = a input\n", "replica.x = a orb\n", "replica.x = 1if c else 2 == 1 input\n",
