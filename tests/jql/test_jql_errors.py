@@ -25,6 +25,11 @@ CASES = [
     ("status = Open and", "K740", "expected a field name after 'and'", 18, 19),
     ("= Open", "K740", "expected a field name or ORDER BY", 1, 2),
     ("status = Open order key", "K740", "expected BY after 'order'", 21, 24),
+    # A keyword is a whole word: these are words where a keyword must stand, not a keyword and the rest.
+    ("status = Done ORDERBY created", "K740", "expected AND, OR or ORDER BY after 'Done'", 15, 22),
+    ("project = QA ANDlabels = x", "K740", "expected AND, OR or ORDER BY after 'QA'", 14, 23),
+    ("status notin (Open)", "K740", "expected an operator after 'status'", 8, 13),
+    ("assignee is emptyish", "K740", "expected EMPTY or NOT EMPTY after 'is'", 13, 21),
     ("order by key up", "K740", "expected ASC, DESC or ',' after 'key'", 14, 16),
     ("status == Open", "K740", "use '=' instead of '=='", 8, 10),
     ("status = Open && labels = x", "K740", "use AND instead of '&&'", 15, 17),

@@ -38,6 +38,7 @@ MATCHING = [
     "fixVersion is EMPTY AND fix_versions is null",
     "resolution IS EMPTY",
     "reporter is empty",
+    "labels != emptyish and labels != nullable",    # a value that starts with a keyword is a value
     "assignee is not empty",
     "assignee = ada@acme.example",
     "assignee = 'ada lovelace'",
