@@ -12,8 +12,9 @@ The names below load on first use, so `import runtime.state` (or any other submo
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from rulelang._lazy import lazy_names
 
 __all__ = [
     "compile_rules", "Rules", "Lookups", "StaticLookups", "Limits", "DEFAULT_LIMITS", "OutgoingResult",
@@ -35,14 +36,4 @@ if TYPE_CHECKING:
     from .sandbox import Rules, compile_rules
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'runtime' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(globals(), _WHERE)
