@@ -9,7 +9,7 @@ from typing import Any
 from lark import Token, Transformer
 
 from . import nodes as n
-from ._operators import Climber
+from ._operators import climb_tokens
 from .errors import Diagnostic, RuleSyntaxError
 from .span import Span
 
@@ -128,7 +128,7 @@ class Builder(Transformer):
         return n.Cond(self.span(then, other), then, cond, other)
 
     def chain(self, c: list) -> n.Expr:
-        return Climber(self, c).parse()
+        return climb_tokens(self, c)
 
     def attr(self, c: list) -> n.Attr:
         obj, _dot, name = c
@@ -176,8 +176,7 @@ class Builder(Transformer):
         sp = self.tspan(tok)
         t = tok.type
         if t == "NUMBER":
-            text = str(tok).replace("_", "")
-            return n.Literal(sp, float(text) if "." in text else int(text))
+            return n.Literal(sp, number_value(str(tok)))
         if t in ("TRUE", "FALSE"):
             return n.Literal(sp, t == "TRUE")
         if t == "NULL":
@@ -241,6 +240,13 @@ class Builder(Transformer):
             return self._parse_expr(text)
         finally:
             b.line, b.col, b.offset = saved
+
+
+def number_value(text: str) -> int | float:
+    """42, 3.5, 1_000_000."""
+    if "_" in text:
+        text = text.replace("_", "")
+    return float(text) if "." in text else int(text)
 
 
 def text_parts(body: str, interpolating: bool, bad_escape: Callable[[int], Exception],

@@ -63,3 +63,8 @@ def twin_maker(cls: type) -> Callable[..., Any]:
 
 
 S = twin_maker(Span)
+
+
+def joined(a: Span, z: Span) -> Span:
+    """`a.to(z)` built with `S`: from the start of `a` to the end of `z`."""
+    return S(a.file, a.line, a.col, z.end_line, z.end_col, a.start, z.end)

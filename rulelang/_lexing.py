@@ -94,7 +94,7 @@ class PostLexer:
                         raise self._error(tok, "S102", "unexpected ';' inside brackets")
                     continue
                 if (last_type in (None, "LBRACE", "COMMA", "_NL") or last_type in BINARY_OPERATORS
-                        or _continues(text, tok.end_pos)):
+                        or continues(text, tok.end_pos)):
                     continue
             else:
                 v = tok.value
@@ -132,7 +132,7 @@ _SKIP = re.compile(r"(?:[ \t\f\n;]|//[^\n]*|/\*(?:.|\n)*?\*/)*")
 _CONTINUATION = re.compile(r"\}|\.[A-Za-z]|else\b")
 
 
-def _continues(text: str, pos: int) -> bool:
+def continues(text: str, pos: int) -> bool:
     """True when the next code after a newline is '}', '.name' or 'else': the statement goes on."""
     m = _SKIP.match(text, pos)
     return bool(_CONTINUATION.match(text, m.end() if m else pos))

@@ -1,4 +1,4 @@
-"""Precedence climbing: a flat chain of operands and operator tokens → BinOp/BoolOp/… nodes."""
+"""Precedence climbing: a flat chain of operands and operators → BinOp/BoolOp/… nodes, for both parse paths."""
 
 from __future__ import annotations
 
@@ -7,81 +7,114 @@ from typing import Any
 from lark import Token
 
 from . import nodes as n
+from ._fastnodes import S, joined, maker
 from .errors import Diagnostic, RuleSyntaxError
 
 # Binding power of binary operators; higher binds tighter.
-_BINARY = {"??": 1, "or": 2, "and": 3, "==": 5, "!=": 5, "<": 5, "<=": 5, ">": 5, ">=": 5, "in": 5,
-           "not in": 5, "|": 6, "+": 7, "-": 7, "*": 8, "/": 8, "%": 8}
+BINARY = {"??": 1, "or": 2, "and": 3, "==": 5, "!=": 5, "<": 5, "<=": 5, ">": 5, ">=": 5, "in": 5,
+          "not in": 5, "|": 6, "+": 7, "-": 7, "*": 8, "/": 8, "%": 8}
 _NOT = 4  # prefix `not` takes a comparison: `not a == b` is `not (a == b)`
 _NEG = 9  # prefix `-` binds tightest
 _COMPARISON = 5
 
+_NOT_NODE, _NEG_NODE, _LIT = maker(n.Not), maker(n.Neg), maker(n.Literal)
+_COALESCE, _BOOLOP, _MERGE, _BINOP = maker(n.Coalesce), maker(n.BoolOp), maker(n.Merge), maker(n.BinOp)
+
+
+class Misplaced(Exception):
+    """The chain does not parse: `items[index]` is a comparison after a comparison ("chain"), or a prefix
+    operator where it binds looser than what stands before it ("prefix"). Each parse path words it."""
+
+    def __init__(self, index: int, kind: str) -> None:
+        super().__init__(kind)
+        self.index, self.kind = index, kind
+
 
 class Climber:
-    """Builds one chain. `items` holds nodes and Tokens; `not in` arrives as two tokens."""
+    """One chain. `items` alternate operands (nodes) and binary operators (their text, `not in` as one);
+    a prefix operator before an operand is a token tuple `(kind, text, start offset, line, column)`."""
 
-    def __init__(self, builder: Any, items: list) -> None:
-        self.b = builder
-        self.items = _join_not_in(items)
+    __slots__ = ("items", "i")
+
+    def __init__(self, items: list) -> None:
+        self.items = items
         self.i = 0
-        cap = builder.base.max_operators
-        if len(self.items) > 2 * cap + 1:
-            raise RuleSyntaxError(Diagnostic(
-                "S111", f"expression too deeply nested: more than {cap} levels",
-                builder.span(self.items[0], self.items[-1]), hint="split it with `let` variables"))
 
     def parse(self, min_power: int = 0) -> n.Expr:
+        items = self.items
         left = self._prefixed(min_power)
-        while self.i < len(self.items):
-            op = self.items[self.i]
-            text = _op_text(op)
-            power = _BINARY[text]
+        while self.i < len(items):
+            op = items[self.i]
+            power = BINARY[op]
             if power < min_power:
                 break
             self.i += 1
             # `??` is right-associative, comparisons do not chain, the rest are left-associative.
-            right = self.parse(power if text == "??" else power + 1)
-            left = self._binary(text, left, right)
-            if power == _COMPARISON and self.i < len(self.items) and _BINARY[_op_text(self.items[self.i])] == _COMPARISON:
-                nxt = self.items[self.i]
-                raise RuleSyntaxError(Diagnostic(
-                    "S102", f"comparisons do not chain: '{_op_text(nxt)}' cannot follow a comparison",
-                    self.b.tspan(nxt) if isinstance(nxt, Token) else nxt.span,
-                    hint="join two comparisons with 'and'"))
+            right = self.parse(power if op == "??" else power + 1)
+            sp = joined(left.span, right.span)
+            if op == "??":
+                left = _COALESCE(sp, left, right)
+            elif op == "and" or op == "or":
+                left = _BOOLOP(sp, op, left, right)
+            elif op == "|":
+                left = _MERGE(sp, left, right)
+            else:
+                left = _BINOP(sp, op, left, right)
+            if power == _COMPARISON and self.i < len(items) and BINARY[items[self.i]] == _COMPARISON:
+                raise Misplaced(self.i, "chain")
         return left
 
     def _prefixed(self, min_power: int) -> n.Expr:
         item = self.items[self.i]
-        if not isinstance(item, Token):
+        if item.__class__ is not tuple:
             self.i += 1
             return item
-        text = str(item)
+        text = item[1]
         power = _NOT if text == "not" else _NEG
         if power < min_power:
-            raise RuleSyntaxError(Diagnostic(
-                "S102", f"put '{text} …' in parentheses here", self.b.tspan(item)))
+            raise Misplaced(self.i, "prefix")
         self.i += 1
         operand = self.parse(power)
-        span = self.b.span(item, operand)
+        s = operand.span
+        sp = S(s.file, item[3], item[4], s.end_line, s.end_col, item[2], s.end)
         if text == "not":
-            return n.Not(span, operand)
-        if isinstance(operand, n.Literal) and type(operand.value) in (int, float):
-            return n.Literal(span, -operand.value)
-        return n.Neg(span, operand)
-
-    def _binary(self, op: str, left: n.Expr, right: n.Expr) -> n.Expr:
-        span = left.span.to(right.span)
-        if op == "??":
-            return n.Coalesce(span, left, right)
-        if op in ("and", "or"):
-            return n.BoolOp(span, op, left, right)
-        if op == "|":
-            return n.Merge(span, left, right)
-        return n.BinOp(span, op, left, right)
+            return _NOT_NODE(sp, operand)
+        if operand.__class__ is n.Literal and type(operand.value) in (int, float):
+            return _LIT(sp, -operand.value)
+        return _NEG_NODE(sp, operand)
 
 
-def _op_text(item: Any) -> str:
-    return item if isinstance(item, str) and not isinstance(item, Token) else str(item)
+def climb_tokens(builder: Any, items: list) -> n.Expr:
+    """The chain as Lark's parse gives it (nodes and Tokens; `not in` as two), with positioned syntax errors."""
+    items = _join_not_in(items)
+    cap = builder.base.max_operators
+    if len(items) > 2 * cap + 1:
+        raise RuleSyntaxError(Diagnostic(
+            "S111", f"expression too deeply nested: more than {cap} levels",
+            builder.span(items[0], items[-1]), hint="split it with `let` variables"))
+    chain: list = []
+    operand_next = True  # a token where an operand is due is a prefix operator, else a binary one
+    for item in items:
+        if not isinstance(item, Token):
+            chain.append(item)
+            operand_next = False
+        elif operand_next:
+            sp = builder.tspan(item)
+            chain.append((item.type, str(item), sp.start, sp.line, sp.col))
+        else:
+            chain.append(str(item))
+            operand_next = True
+    try:
+        return Climber(chain).parse()
+    except Misplaced as e:
+        item = items[e.index]
+        if e.kind == "prefix":
+            raise RuleSyntaxError(Diagnostic("S102", f"put '{item} …' in parentheses here",
+                                             builder.tspan(item))) from None
+        raise RuleSyntaxError(Diagnostic(
+            "S102", f"comparisons do not chain: '{item}' cannot follow a comparison",
+            builder.tspan(item) if isinstance(item, Token) else item.span,
+            hint="join two comparisons with 'and'")) from None
 
 
 def _join_not_in(items: list) -> list:

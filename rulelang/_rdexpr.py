@@ -8,9 +8,11 @@ with Lark's). Anything else raises Fallback (see _rdparse.py).
 from __future__ import annotations
 
 from . import nodes as n
-from ._fastnodes import Fallback, S, maker
+from ._build import number_value
+from ._fastnodes import Fallback, S, joined, maker
+from ._operators import BINARY, Climber, Misplaced
 from ._rdlex import END, END_STMT, LONG_TEXT, NUMBER, TEXT, WORD, lex
-from ._rdtext import number_value, text_value
+from ._rdtext import text_value
 from .span import Span
 
 # Words that are keywords where an operand starts (`not` a prefix), and where only a postfix
@@ -19,16 +21,12 @@ OPERAND_KEYWORDS = frozenset({"true", "false", "null", "not"})
 POSTFIX_KEYWORDS = frozenset({"true", "false", "null"})
 CONSTANTS = {"true": True, "false": False, "null": None}
 
-# Binary operators by the text of their token (`not` after an operand starts `not in`) → binding power.
-_BINARY = {"??": 1, "or": 2, "and": 3, "==": 5, "!=": 5, "<": 5, "<=": 5, ">": 5, ">=": 5, "in": 5, "not": 5,
-           "|": 6, "+": 7, "-": 7, "*": 8, "/": 8, "%": 8}
-_NOT, _NEG, _COMPARISON = 4, 9, 5
+# The texts of tokens that are binary operators after an operand (`not` there starts `not in`).
+_BINARY = frozenset(BINARY) | {"not"}
 
 NAME, ATTR, INDEX, CALL, MCALL = maker(n.Name), maker(n.Attr), maker(n.Index), maker(n.Call), maker(n.MethodCall)
 LIT, INTERP, LAMBDA, LISTLIT = maker(n.Literal), maker(n.Interp), maker(n.Lambda), maker(n.ListLit)
 MAPLIT, MENTRY, COND = maker(n.MapLit), maker(n.MapEntry), maker(n.Cond)
-BINOP, BOOLOP, NOT, NEG = maker(n.BinOp), maker(n.BoolOp), maker(n.Not), maker(n.Neg)
-COALESCE, MERGE = maker(n.Coalesce), maker(n.Merge)
 
 
 class ExprParser:
@@ -104,8 +102,7 @@ class ExprParser:
         t = toks[self.i]
         if t[1] == "if" and t[0] == WORD:
             other = self.cond(other)
-        ts, os_ = then.span, other.span
-        return COND(S(self.file, ts.line, ts.col, os_.end_line, os_.end_col, ts.start, os_.end), then, test, other)
+        return COND(joined(then.span, other.span), then, test, other)
 
     def operators(self) -> n.Expr:
         """Operands, prefix and binary operators, arranged by precedence as `_operators.Climber` does."""
@@ -140,7 +137,10 @@ class ExprParser:
             t = toks[self.i]
         if len(items) > 2 * self.max_operators + 1:
             raise Fallback
-        return _Climber(items, self.file).parse(0)
+        try:
+            return Climber(items).parse()
+        except Misplaced:  # `a < b < c`, `a == not b`: the reference says what is wrong
+            raise Fallback from None
 
     def postfix(self, keywords: frozenset[str]) -> n.Expr:
         toks = self.toks
@@ -302,57 +302,3 @@ class ExprParser:
         depth = self.depth + outer_depth + 1
         toks, _height = lex(text, start, line, col, depth, self.max_nesting)
         return ExprParser(toks, self.file, self.max_nesting, self.max_operators, depth).whole_expr()
-
-
-class _Climber:
-    """Precedence climbing over operands (nodes), binary operators (their text) and prefix operators (tokens)."""
-
-    __slots__ = ("items", "i", "file")
-
-    def __init__(self, items: list, file: str) -> None:
-        self.items = items
-        self.i = 0
-        self.file = file
-
-    def parse(self, min_power: int) -> n.Expr:
-        items = self.items
-        left = self.prefixed(min_power)
-        while self.i < len(items):
-            op = items[self.i]
-            power = _BINARY[op] if op != "not in" else _COMPARISON
-            if power < min_power:
-                break
-            self.i += 1
-            # `??` is right-associative, comparisons do not chain, the rest are left-associative.
-            right = self.parse(power if op == "??" else power + 1)
-            ls, rs = left.span, right.span
-            sp = S(self.file, ls.line, ls.col, rs.end_line, rs.end_col, ls.start, rs.end)
-            if op == "??":
-                left = COALESCE(sp, left, right)
-            elif op == "and" or op == "or":
-                left = BOOLOP(sp, op, left, right)
-            elif op == "|":
-                left = MERGE(sp, left, right)
-            else:
-                left = BINOP(sp, op, left, right)
-            if power == _COMPARISON and self.i < len(items) and _BINARY.get(items[self.i], _COMPARISON) == _COMPARISON:
-                raise Fallback  # `a < b < c`: the reference says so
-        return left
-
-    def prefixed(self, min_power: int) -> n.Expr:
-        item = self.items[self.i]
-        self.i += 1
-        if item.__class__ is not tuple:
-            return item
-        text = item[1]
-        power = _NOT if text == "not" else _NEG
-        if power < min_power:
-            raise Fallback  # `a == not b`: the reference asks for parentheses
-        operand = self.parse(power)
-        s = operand.span
-        sp = S(self.file, item[3], item[4], s.end_line, s.end_col, item[2], s.end)
-        if text == "not":
-            return NOT(sp, operand)
-        if operand.__class__ is n.Literal and type(operand.value) in (int, float):
-            return LIT(sp, -operand.value)
-        return NEG(sp, operand)

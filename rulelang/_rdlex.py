@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ._fastnodes import Fallback
-from ._lexing import _continues
+from ._lexing import continues
 
 # One token after optional blanks (those Lark ignores, `%ignore /[ \t\f\r]+/`; the text has no '\r' left).
 # The alternatives are tried in the order Lark's contextual lexer tries the terminals: long text before
@@ -84,11 +84,11 @@ def lex(text: str, off: int, line: int, col: int, depth_offset: int, max_nesting
             if last is None or last[0] in _NO_END_AFTER:
                 continue
             if last[0] == WORD and last[1] in KEYWORD_OPERATORS:
-                if not _continues(text, pos):
+                if not continues(text, pos):
                     # Lark drops this newline only if the word was read as the keyword: the parser checks.
                     toks[-1] = (KEYWORD_NL, *last[1:])
                 continue
-            if _continues(text, pos):
+            if continues(text, pos):
                 continue
             append((END_STMT, tok, pos - 1 + off, 0, 0))  # no span ends on a statement end
             if not stack:

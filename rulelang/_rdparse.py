@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import nodes as n
-from ._fastnodes import Fallback, S, maker
+from ._fastnodes import Fallback, S, joined, maker
 from ._rdexpr import CONSTANTS, LIT, POSTFIX_KEYWORDS, ExprParser
 from ._rdlex import END, END_STMT, LONG_TEXT, NUMBER, TEXT, WORD, lex
 
@@ -46,16 +46,7 @@ class Parser(ExprParser):
     # ---- program and statements
 
     def program(self) -> list[n.Stmt]:
-        toks = self.toks
-        stmts = []
-        while toks[self.i][0] != END:
-            stmts.append(self.statement())
-            k = toks[self.i][0]
-            if k == END_STMT:
-                self.i += 1
-            elif k != END:
-                raise Fallback
-        return stmts
+        return self.statements(END)
 
     def block(self) -> n.Block:
         toks = self.toks
@@ -63,17 +54,23 @@ class Parser(ExprParser):
         if first[0] != "{":
             raise Fallback
         self.i += 1
+        stmts = self.statements("}")
+        last = toks[self.i]
+        self.i += 1
+        return BLOCK(S(self.file, first[3], first[4], last[3], last[4] + 1, first[2], last[2] + 1), tuple(stmts))
+
+    def statements(self, until: str) -> list[n.Stmt]:
+        """Statements, each ended by a statement end or by `until` (not consumed)."""
+        toks = self.toks
         stmts = []
-        while toks[self.i][0] != "}":
+        while toks[self.i][0] != until:
             stmts.append(self.statement())
             k = toks[self.i][0]
             if k == END_STMT:
                 self.i += 1
-            elif k != "}":
+            elif k != until:
                 raise Fallback
-        last = toks[self.i]
-        self.i += 1
-        return BLOCK(S(self.file, first[3], first[4], last[3], last[4] + 1, first[2], last[2] + 1), tuple(stmts))
+        return stmts
 
     def statement(self) -> n.Stmt:
         toks = self.toks
@@ -86,8 +83,7 @@ class Parser(ExprParser):
             raise Fallback
         self.i += 1
         value = self.expr()
-        ts, vs = target.span, value.span
-        return ASSIGN(S(self.file, ts.line, ts.col, vs.end_line, vs.end_col, ts.start, vs.end), target, op, value)
+        return ASSIGN(joined(target.span, value.span), target, op, value)
 
     def stmt_let(self, kw: tuple) -> n.Let:
         self.i += 1
@@ -185,8 +181,7 @@ class Parser(ExprParser):
             raise Fallback
         self.i += 1
         right = self.literal_only()
-        ls, rs = left.span, right.span
-        return VRULE(S(self.file, ls.line, ls.col, rs.end_line, rs.end_col, ls.start, rs.end), left, arrow, right)
+        return VRULE(joined(left.span, right.span), left, arrow, right)
 
     def literal_only(self) -> n.Expr:
         """`literal` where nothing else may stand (value maps): text, a number, true, false or null."""

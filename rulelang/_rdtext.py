@@ -1,4 +1,4 @@
-"""The values of number and text tokens for the recursive-descent parser, `${…}` parts parsed through a callback."""
+"""The values of text tokens for the recursive-descent parser, `${…}` parts parsed through a callback."""
 
 from __future__ import annotations
 
@@ -7,13 +7,6 @@ from collections.abc import Callable
 from . import nodes as n
 from ._build import text_parts
 from ._fastnodes import Fallback
-
-
-def number_value(text: str) -> int | float:
-    """42, 3.5, 1_000_000 (as `_build.Builder.literal` reads them)."""
-    if "_" in text:
-        text = text.replace("_", "")
-    return float(text) if "." in text else int(text)
 
 
 def text_value(tok: tuple, sub_expr: Callable[[str, int, int, int, int], n.Expr]) -> str | tuple:
